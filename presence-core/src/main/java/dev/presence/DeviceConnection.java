@@ -1,0 +1,64 @@
+package dev.presence;
+
+/**
+ * One connection of one device, returned by {@link Presence#connect}. The socket layer keeps it with
+ * its socket and reports through it.
+ *
+ * <p>Operations on a handle act only on the connection it stands for: after the same device has
+ * reconnected (a new handle), calls on the old handle are harmless no-ops that return false. This is
+ * what makes a late close of an old socket safe. Thread-safe: every method may be called from any
+ * thread. No method throws for a closed or replaced connection.
+ */
+public interface DeviceConnection {
+
+  /** The user this device belongs to. */
+  String userId();
+
+  /** The device id, unique within its user. */
+  String deviceId();
+
+  /** The metadata the device connected with. */
+  DeviceInfo info();
+
+  /** Whether this connection is still the device's current, connected one. */
+  boolean isOpen();
+
+  /**
+   * Records a heartbeat: the connection is alive. Allocates nothing and writes nothing to the store.
+   *
+   * @return false if this connection is no longer open
+   */
+  boolean heartbeat();
+
+  /**
+   * Records an input event (key, mouse, touch, scroll): the user is here. Also counts as a heartbeat
+   * and clears a client-reported idle.
+   *
+   * @return false if this connection is no longer open
+   */
+  boolean activity();
+
+  /**
+   * Records the client's own report that its user is idle ({@code true}) or back ({@code false},
+   * which also counts as activity).
+   *
+   * @return false if this connection is no longer open
+   */
+  boolean setIdle(boolean idle);
+
+  /**
+   * Records that the client's tab or window became hidden ({@code false}) or visible ({@code true},
+   * which also counts as activity). A hidden device is idle.
+   *
+   * @return false if this connection is no longer open
+   */
+  boolean setVisible(boolean visible);
+
+  /**
+   * Closes this connection. The device stays counted for the grace period, so a reconnect within it
+   * changes nothing that others see. A second call is a no-op.
+   *
+   * @return false if this connection was already closed or replaced
+   */
+  boolean disconnect();
+}

@@ -1,0 +1,37 @@
+package dev.presence;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Metadata the application attaches to a device when it connects it.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param platform what kind of client the device is
+ * @param attributes free-form application attributes (for example an app version); copied
+ */
+public record DeviceInfo(Platform platform, Map<String, String> attributes) {
+
+  /** A device of unknown platform with no attributes. */
+  public static final DeviceInfo UNKNOWN = new DeviceInfo(Platform.OTHER, Map.of());
+
+  /**
+   * Creates device metadata.
+   *
+   * @throws NullPointerException if {@code platform} or {@code attributes} (or any key or value) is null
+   */
+  public DeviceInfo {
+    Objects.requireNonNull(platform, "platform");
+    attributes = Map.copyOf(attributes);
+  }
+
+  /**
+   * Metadata with a platform and no attributes.
+   *
+   * @throws NullPointerException if {@code platform} is null
+   */
+  public static DeviceInfo of(Platform platform) {
+    return new DeviceInfo(platform, Map.of());
+  }
+}

@@ -1,0 +1,115 @@
+package dev.presence;
+
+import dev.presence.spi.DeviceActivity;
+
+/**
+ * One connection of one device on this node, and its timer. Heartbeats and input events only write
+ * a timestamp; the timer fires at the earliest deadline it was last given and re-checks the real
+ * deadlines then (lazy rescheduling), so a heartbeat allocates nothing and touches no timer.
+ */
+final class DeviceSession extends TimerNode implements DeviceConnection {
+  static final int CONNECTED = 0;
+  static final int GRACE = 1;
+  static final int CLOSED = 2;
+
+  final PresenceEngine engine;
+  final UserEntry user;
+  final String deviceId;
+  final DeviceInfo info;
+
+  /** Ticker time of the last heartbeat or input; written without the lock. */
+  volatile long lastHeartbeat;
+  /** Ticker time of the last input event; written without the lock. */
+  volatile long lastActivity;
+  /** Written under the user lock; read anywhere. */
+  volatile int phase = CONNECTED;
+  /** Whether the device is idle, as last decided under the user lock; read on the activity fast path. */
+  volatile boolean idle;
+
+  /** Guarded by the user lock: the client said its user is idle. */
+  boolean clientIdle;
+  /** Guarded by the user lock: the client's tab or window is hidden. */
+  boolean hidden;
+  /** Guarded by the user lock: the activity the store has for this device. */
+  DeviceActivity recorded;
+  /** Guarded by the user lock: when the connection closed (ticker and wall time). */
+  long disconnectedAt;
+  long disconnectedAtMillis;
+
+  DeviceSession(PresenceEngine engine, UserEntry user, String deviceId, DeviceInfo info, long now) {
+    super(user.shard);
+    this.engine = engine;
+    this.user = user;
+    this.deviceId = deviceId;
+    this.info = info;
+    this.lastHeartbeat = now;
+    this.lastActivity = now;
+  }
+
+  @Override
+  public String userId() {
+    return user.userId;
+  }
+
+  @Override
+  public String deviceId() {
+    return deviceId;
+  }
+
+  @Override
+  public DeviceInfo info() {
+    return info;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return phase == CONNECTED;
+  }
+
+  @Override
+  public boolean heartbeat() {
+    if (phase != CONNECTED) {
+      return false;
+    }
+    lastHeartbeat = engine.ticker.read();
+    return true;
+  }
+
+  @Override
+  public boolean activity() {
+    return engine.activity(this);
+  }
+
+  @Override
+  public boolean setIdle(boolean idle) {
+    return engine.signal(this, idle ? Signal.IDLE : Signal.ACTIVE);
+  }
+
+  @Override
+  public boolean setVisible(boolean visible) {
+    return engine.signal(this, visible ? Signal.VISIBLE : Signal.HIDDEN);
+  }
+
+  @Override
+  public boolean disconnect() {
+    return engine.disconnect(this);
+  }
+
+  @Override
+  void onTimer(long nowNanos) {
+    engine.deviceTimer(this, nowNanos);
+  }
+
+  /** Client reports that change a device's activity. */
+  enum Signal {
+    IDLE,
+    ACTIVE,
+    HIDDEN,
+    VISIBLE
+  }
+
+  @Override
+  public String toString() {
+    return "DeviceConnection{" + user.userId + "/" + deviceId + ", phase=" + phase + "}";
+  }
+}

@@ -1,0 +1,147 @@
+package dev.presence;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The presence engine: the one entry point an application's socket layer calls. It knows every
+ * device of every user, derives one presence per user, and reports every change to its listeners.
+ *
+ * <p>Build one with {@link #builder()}. Thread-safe: every method may be called from any thread;
+ * changes of one user are applied in order, and there is no global lock. The engine never owns a
+ * socket and never blocks on a listener beyond the listener's own running time.
+ *
+ * <p>Ids are validated: a user or device id must be non-null, non-empty, at most 256 UTF-8 bytes and
+ * free of control characters, or the call throws {@link IllegalArgumentException} and changes
+ * nothing. Calls after {@link #close()} throw {@link IllegalStateException}.
+ */
+public interface Presence extends AutoCloseable {
+
+  /** A builder with every setting at its default. */
+  static PresenceBuilder builder() {
+    return new PresenceBuilder();
+  }
+
+  /**
+   * Connects a device of unknown platform. See {@link #connect(String, String, DeviceInfo)}.
+   *
+   * @throws IllegalArgumentException if an id is invalid or the user is at its device limit
+   */
+  default DeviceConnection connect(String userId, String deviceId) {
+    return connect(userId, deviceId, DeviceInfo.UNKNOWN);
+  }
+
+  /**
+   * Connects a device of a user. A fresh device starts active. If the same device is in grace (or
+   * still connected through an older socket), the new connection takes it over and keeps its state,
+   * so nothing changes that others see; the older handle stops working.
+   *
+   * @return the handle of this connection, to keep with the socket
+   * @throws IllegalArgumentException if an id is invalid, or the user already has {@code
+   *     maxDevicesPerUser} devices; nothing changes then
+   * @throws NullPointerException if {@code info} is null
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
+   */
+  DeviceConnection connect(String userId, String deviceId, DeviceInfo info);
+
+  /**
+   * Records a heartbeat of the device's current connection. Prefer {@link
+   * DeviceConnection#heartbeat()}, which skips the lookup.
+   *
+   * @return false if the device is not connected (unknown, in grace, or gone): the client should
+   *     connect again
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  boolean heartbeat(String userId, String deviceId);
+
+  /**
+   * Records an input event on the device's current connection; see {@link
+   * DeviceConnection#activity()}.
+   *
+   * @return false if the device is not connected
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  boolean activity(String userId, String deviceId);
+
+  /**
+   * Records the client's report that the device is idle or back; see {@link
+   * DeviceConnection#setIdle(boolean)}.
+   *
+   * @return false if the device is not connected
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  boolean setIdle(String userId, String deviceId, boolean idle);
+
+  /**
+   * Records that the device's tab became hidden or visible; see {@link
+   * DeviceConnection#setVisible(boolean)}.
+   *
+   * @return false if the device is not connected
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  boolean setVisible(String userId, String deviceId, boolean visible);
+
+  /**
+   * Disconnects the device's current connection; it stays counted for the grace period. Prefer
+   * {@link DeviceConnection#disconnect()}, which cannot hit a newer connection of the same device.
+   *
+   * @return false if the device was not connected (a harmless no-op)
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  boolean disconnect(String userId, String deviceId);
+
+  /**
+   * Sets the user's status with no text and no expiry.
+   *
+   * @return the user's presence as others now see it
+   * @throws IllegalArgumentException if the id is invalid
+   * @throws NullPointerException if {@code mode} is null
+   */
+  default UserPresence setStatus(String userId, StatusMode mode) {
+    return setStatus(userId, mode, null, null);
+  }
+
+  /**
+   * Sets the user's status: AUTO, DND or INVISIBLE, with optional text, and optionally an expiry after
+   * which the status returns to AUTO and the text is cleared. Works whether or not the user has a
+   * device connected.
+   *
+   * @param customText status text of at most 128 characters, or null (blank means none)
+   * @param expiresAfter how long the status lasts, or null for until changed
+   * @return the user's presence as others now see it
+   * @throws IllegalArgumentException if the id or the text is invalid, or {@code expiresAfter} is
+   *     not positive; nothing changes then
+   * @throws NullPointerException if {@code mode} is null
+   */
+  UserPresence setStatus(String userId, StatusMode mode, String customText, Duration expiresAfter);
+
+  /**
+   * The user's presence as others see it.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   */
+  UserPresence get(String userId);
+
+  /**
+   * The presence of many users in one call (one store round trip), in the order asked; users never
+   * seen are {@link UserPresence#unknown offline with version 0}.
+   *
+   * @throws IllegalArgumentException if any id is invalid
+   * @throws NullPointerException if {@code userIds} is null
+   */
+  List<UserPresence> getAll(Collection<String> userIds);
+
+  /** A snapshot of this engine's counters. */
+  PresenceStats stats();
+
+  /** This node's id in the store and on the bus. */
+  String nodeId();
+
+  /**
+   * Stops the timers and leaves the bus. Devices stay recorded in the store (so a restarted node or
+   * crash cleanup decides their fate). Idempotent.
+   */
+  @Override
+  void close();
+}

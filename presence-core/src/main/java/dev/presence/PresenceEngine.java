@@ -1,0 +1,608 @@
+package dev.presence;
+
+import dev.presence.spi.AggregationPolicy;
+import dev.presence.spi.DeviceActivity;
+import dev.presence.spi.DeviceRecord;
+import dev.presence.spi.InMemoryPresenceStore;
+import dev.presence.spi.LocalPresenceBus;
+import dev.presence.spi.PresenceBus;
+import dev.presence.spi.PresenceStore;
+import dev.presence.spi.PresenceStoreException;
+import dev.presence.spi.StoreMutation;
+import dev.presence.spi.StoreUpdate;
+import dev.presence.spi.UserRecord;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The engine behind {@link Presence}. See the interface for the contract. */
+final class PresenceEngine implements Presence {
+  private static final Logger log = LoggerFactory.getLogger(Presence.class);
+  private static final int TIMER_SHARDS = 16;
+  /** How soon a timer retries a store write that failed. */
+  private static final long STORE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  final Ticker ticker;
+  final InstantSource clock;
+  private final Scheduler scheduler;
+  private final ScheduledExecutorService ownedExecutor;
+  final TimerWheel wheel;
+  private final long graceNanos;
+  private final long ttlNanos;
+  private final long idleNanos;
+  private final int maxDevices;
+  private final String nodeId;
+  private final AggregationPolicy policy;
+  final PresenceStore store;
+  private final PresenceBus ownedBus;
+  private final PresenceBus.Connection bus;
+  private final PresenceListener[] listeners;
+  final ConcurrentHashMap<String, UserEntry> users = new ConcurrentHashMap<>();
+
+  private final LongAdder devicesConnected = new LongAdder();
+  private final LongAdder devicesInGrace = new LongAdder();
+  private final LongAdder usersOnline = new LongAdder();
+  private final LongAdder usersIdle = new LongAdder();
+  private final LongAdder usersDnd = new LongAdder();
+  private final LongAdder connects = new LongAdder();
+  private final LongAdder disconnects = new LongAdder();
+  private final LongAdder reconnectsAbsorbed = new LongAdder();
+  private final LongAdder expiries = new LongAdder();
+  private final LongAdder listenerFailures = new LongAdder();
+
+  private final Object tickLock = new Object();
+  private volatile boolean closed;
+  private Future<?> nextTick;
+
+  PresenceEngine(PresenceBuilder builder, PresenceBuilder.EngineSettings settings) {
+    this.ticker = builder.ticker != null ? builder.ticker : Ticker.system();
+    this.clock = builder.clock != null ? builder.clock : InstantSource.system();
+    if (builder.scheduler != null) {
+      this.scheduler = builder.scheduler;
+      this.ownedExecutor = null;
+    } else {
+      this.ownedExecutor =
+          Executors.newSingleThreadScheduledExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "presence-timer-" + settings.nodeId());
+                thread.setDaemon(true);
+                return thread;
+              });
+      this.scheduler = Scheduler.of(ownedExecutor);
+    }
+    this.graceNanos = settings.graceNanos();
+    this.ttlNanos = settings.ttlNanos();
+    this.idleNanos = settings.idleNanos();
+    this.maxDevices = settings.maxDevicesPerUser();
+    this.nodeId = settings.nodeId();
+    this.policy =
+        builder.aggregationPolicy != null ? builder.aggregationPolicy : AggregationPolicy.standard();
+    this.store = builder.store != null ? builder.store : new InMemoryPresenceStore();
+    this.ownedBus = builder.bus == null ? new LocalPresenceBus() : null;
+    this.listeners = builder.listeners.toArray(new PresenceListener[0]);
+    this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
+    this.bus = (builder.bus != null ? builder.bus : ownedBus).join(nodeId, this::remoteChange);
+    scheduleTick();
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  @Override
+  public DeviceConnection connect(String userId, String deviceId, DeviceInfo info) {
+    Ids.check("userId", userId);
+    Ids.check("deviceId", deviceId);
+    Objects.requireNonNull(info, "info");
+    checkOpen();
+    while (true) {
+      UserEntry entry = entryFor(userId);
+      synchronized (entry) {
+        if (!entry.retired) {
+          return connectLocked(entry, deviceId, info);
+        }
+      }
+    }
+  }
+
+  private DeviceSession connectLocked(UserEntry entry, String deviceId, DeviceInfo info) {
+    long now = ticker.read();
+    DeviceSession existing = entry.find(deviceId);
+    DeviceSession session = new DeviceSession(this, entry, deviceId, info, now);
+    try {
+      if (existing != null) {
+        takeOver(entry, existing, session);
+      } else {
+        addDevice(entry, session, now);
+      }
+    } finally {
+      if (entry.isUnused()) {
+        retire(entry);
+      }
+    }
+    connects.increment();
+    devicesConnected.increment();
+    wheel.schedule(session, nextDeadline(session));
+    return session;
+  }
+
+  /** A new device of the user: recorded in the store (which enforces the device limit). */
+  private void addDevice(UserEntry entry, DeviceSession session, long now) {
+    if (entry.devices.length >= maxDevices) {
+      throw tooManyDevices(entry.userId, entry.devices.length);
+    }
+    boolean absorbs = entry.allInGrace();
+    session.recorded = DeviceActivity.ACTIVE;
+    StoreUpdate update;
+    try {
+      update = store.apply(entry.userId, putDevice(session, clock.millis()), policy);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    entry.add(session);
+    if (absorbs) {
+      reconnectsAbsorbed.increment();
+    }
+    applied(entry, update);
+  }
+
+  /**
+   * The same device connects again, from grace or over an older socket: the new connection inherits
+   * the device's activity, so nothing changes that others see.
+   */
+  private void takeOver(UserEntry entry, DeviceSession old, DeviceSession session) {
+    session.lastActivity = old.lastActivity;
+    session.clientIdle = old.clientIdle;
+    session.hidden = old.hidden;
+    session.idle = old.idle;
+    session.recorded = old.recorded;
+    if (old.phase == DeviceSession.GRACE) {
+      reconnectsAbsorbed.increment();
+      devicesInGrace.decrement();
+    } else {
+      devicesConnected.decrement();
+    }
+    old.phase = DeviceSession.CLOSED;
+    wheel.cancel(old);
+    entry.replace(old, session);
+    refreshActivity(session, ticker.read());
+  }
+
+  private IllegalArgumentException tooManyDevices(String userId, int count) {
+    return new IllegalArgumentException(
+        "user "
+            + Ids.shown(userId)
+            + " already has "
+            + count
+            + " devices, the limit (maxDevicesPerUser) is "
+            + maxDevices);
+  }
+
+  @Override
+  public boolean heartbeat(String userId, String deviceId) {
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.heartbeat();
+  }
+
+  @Override
+  public boolean activity(String userId, String deviceId) {
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.activity();
+  }
+
+  @Override
+  public boolean setIdle(String userId, String deviceId, boolean idle) {
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.setIdle(idle);
+  }
+
+  @Override
+  public boolean setVisible(String userId, String deviceId, boolean visible) {
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.setVisible(visible);
+  }
+
+  @Override
+  public boolean disconnect(String userId, String deviceId) {
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.disconnect();
+  }
+
+  /** The device's current session, or null; no lock, no allocation. */
+  private DeviceSession lookup(String userId, String deviceId) {
+    Ids.check("userId", userId);
+    Ids.check("deviceId", deviceId);
+    checkOpen();
+    UserEntry entry = users.get(userId);
+    return entry == null ? null : entry.find(deviceId);
+  }
+
+  /** Input on a device: a timestamp write unless the device must leave idle. */
+  boolean activity(DeviceSession session) {
+    if (session.phase != DeviceSession.CONNECTED) {
+      return false;
+    }
+    long now = ticker.read();
+    session.lastActivity = now;
+    session.lastHeartbeat = now;
+    if (!session.idle) {
+      return true;
+    }
+    return signal(session, DeviceSession.Signal.ACTIVE);
+  }
+
+  /** A client report that may change the device's activity; under the user lock. */
+  boolean signal(DeviceSession session, DeviceSession.Signal signal) {
+    UserEntry entry = session.user;
+    synchronized (entry) {
+      if (session.phase != DeviceSession.CONNECTED) {
+        return false;
+      }
+      long now = ticker.read();
+      switch (signal) {
+        case IDLE -> session.clientIdle = true;
+        case ACTIVE -> {
+          session.clientIdle = false;
+          session.lastActivity = now;
+        }
+        case HIDDEN -> session.hidden = true;
+        case VISIBLE -> {
+          session.hidden = false;
+          session.lastActivity = now;
+        }
+      }
+      session.lastHeartbeat = now;
+      refreshActivity(session, now);
+      wheel.schedule(session, nextDeadline(session));
+      return true;
+    }
+  }
+
+  boolean disconnect(DeviceSession session) {
+    UserEntry entry = session.user;
+    synchronized (entry) {
+      if (session.phase != DeviceSession.CONNECTED) {
+        return false;
+      }
+      session.phase = DeviceSession.GRACE;
+      session.disconnectedAt = ticker.read();
+      session.disconnectedAtMillis = clock.millis();
+      devicesConnected.decrement();
+      devicesInGrace.increment();
+      disconnects.increment();
+      wheel.schedule(session, session.disconnectedAt + graceNanos);
+      return true;
+    }
+  }
+
+  /** A device's timer fired: grace over, TTL passed, idle reached, or just a deadline that moved. */
+  void deviceTimer(DeviceSession session, long now) {
+    UserEntry entry = session.user;
+    synchronized (entry) {
+      try {
+        if (session.phase == DeviceSession.GRACE) {
+          if (now - session.disconnectedAt >= graceNanos) {
+            removeDevice(entry, session, session.disconnectedAtMillis);
+          } else {
+            wheel.schedule(session, session.disconnectedAt + graceNanos);
+          }
+        } else if (session.phase == DeviceSession.CONNECTED) {
+          long silentFor = now - session.lastHeartbeat;
+          if (silentFor >= ttlNanos) {
+            expiries.increment();
+            long lastHeard = clock.millis() - TimeUnit.NANOSECONDS.toMillis(silentFor);
+            removeDevice(entry, session, lastHeard);
+          } else {
+            refreshActivity(session, now);
+            wheel.schedule(session, nextDeadline(session));
+          }
+        }
+      } catch (PresenceStoreException e) {
+        log.warn("store write for {} failed; retrying in 1 s", session, e);
+        wheel.schedule(session, now + STORE_RETRY_NANOS);
+      } finally {
+        if (entry.isUnused() && !entry.retired) {
+          retire(entry);
+        }
+      }
+    }
+  }
+
+  private void removeDevice(UserEntry entry, DeviceSession session, long lastSeenMillis) {
+    StoreUpdate update =
+        store.apply(
+            entry.userId, new StoreMutation.RemoveDevice(session.deviceId, nodeId, lastSeenMillis), policy);
+    if (session.phase == DeviceSession.GRACE) {
+      devicesInGrace.decrement();
+    } else {
+      devicesConnected.decrement();
+    }
+    session.phase = DeviceSession.CLOSED;
+    wheel.cancel(session);
+    entry.remove(session);
+    applied(entry, update);
+  }
+
+  /**
+   * Decides whether a connected device is idle and records a change in the store. Under the user
+   * lock. Pairs with the lock-free {@link #activity(DeviceSession)}: it publishes {@code idle} first
+   * and then re-reads {@code lastActivity}, while activity writes {@code lastActivity} first and then
+   * reads {@code idle}, so at least one of them sees the other and an input is never lost.
+   */
+  private void refreshActivity(DeviceSession session, long now) {
+    boolean idle =
+        session.clientIdle || session.hidden || now - session.lastActivity >= idleNanos;
+    if (idle && !session.idle) {
+      session.idle = true;
+      if (!session.clientIdle && !session.hidden && now - session.lastActivity < idleNanos) {
+        session.idle = false;
+        idle = false;
+      }
+    } else if (!idle) {
+      session.idle = false;
+    }
+    DeviceActivity activity = idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
+    if (activity != session.recorded) {
+      session.recorded = activity;
+      applied(session.user, store.apply(session.user.userId, putDevice(session, clock.millis()), policy));
+    }
+  }
+
+  private long nextDeadline(DeviceSession session) {
+    long deadline = session.lastHeartbeat + ttlNanos;
+    if (!session.idle) {
+      deadline = Math.min(deadline, session.lastActivity + idleNanos);
+    }
+    return deadline;
+  }
+
+  private StoreMutation.PutDevice putDevice(DeviceSession session, long atMillis) {
+    return new StoreMutation.PutDevice(
+        new DeviceRecord(session.deviceId, nodeId, session.recorded, session.info.platform(), atMillis),
+        maxDevices,
+        atMillis);
+  }
+
+  // ---------------------------------------------------------------- status
+
+  @Override
+  public UserPresence setStatus(
+      String userId, StatusMode mode, String customText, Duration expiresAfter) {
+    Ids.check("userId", userId);
+    Objects.requireNonNull(mode, "mode");
+    String text = Ids.checkCustomText(customText);
+    if (expiresAfter != null && (expiresAfter.isNegative() || expiresAfter.isZero())) {
+      throw new IllegalArgumentException("expiresAfter must be positive but was " + expiresAfter);
+    }
+    checkOpen();
+    while (true) {
+      UserEntry entry = entryFor(userId);
+      synchronized (entry) {
+        if (entry.retired) {
+          continue;
+        }
+        try {
+          long nowMillis = clock.millis();
+          long expiresAtMillis = expiresAfter == null ? 0 : nowMillis + Math.max(1, expiresAfter.toMillis());
+          StoreUpdate update =
+              store.apply(
+                  userId, new StoreMutation.SetStatus(mode, text, expiresAtMillis, nowMillis), policy);
+          if (entry.statusTimer != null) {
+            wheel.cancel(entry.statusTimer);
+            entry.statusTimer = null;
+          }
+          if (expiresAfter != null) {
+            entry.statusTimer = new StatusTimer(this, entry, expiresAtMillis);
+            wheel.schedule(entry.statusTimer, ticker.read() + expiresAfter.toNanos());
+          }
+          applied(entry, update);
+          return update.current().presence();
+        } finally {
+          if (entry.isUnused()) {
+            retire(entry);
+          }
+        }
+      }
+    }
+  }
+
+  void expireStatus(StatusTimer timer) {
+    UserEntry entry = timer.user;
+    synchronized (entry) {
+      if (entry.statusTimer != timer) {
+        return;
+      }
+      try {
+        StoreUpdate update =
+            store.apply(
+                entry.userId,
+                new StoreMutation.ClearExpiredStatus(timer.expiresAtMillis, clock.millis()),
+                policy);
+        entry.statusTimer = null;
+        applied(entry, update);
+      } catch (PresenceStoreException e) {
+        log.warn("clearing the expired status of {} failed; retrying in 1 s", Ids.shown(entry.userId), e);
+        wheel.schedule(timer, ticker.read() + STORE_RETRY_NANOS);
+      } finally {
+        if (entry.isUnused() && !entry.retired) {
+          retire(entry);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  @Override
+  public UserPresence get(String userId) {
+    Ids.check("userId", userId);
+    checkOpen();
+    return store.get(userId).presence();
+  }
+
+  @Override
+  public List<UserPresence> getAll(Collection<String> userIds) {
+    Objects.requireNonNull(userIds, "userIds");
+    List<String> ids = List.copyOf(userIds);
+    for (String id : ids) {
+      Ids.check("userId", id);
+    }
+    checkOpen();
+    List<UserRecord> records = store.getAll(ids);
+    List<UserPresence> result = new ArrayList<>(records.size());
+    for (UserRecord record : records) {
+      result.add(record.presence());
+    }
+    return result;
+  }
+
+  @Override
+  public PresenceStats stats() {
+    return new PresenceStats(
+        devicesConnected.sum(),
+        devicesInGrace.sum(),
+        usersOnline.sum(),
+        usersIdle.sum(),
+        usersDnd.sum(),
+        connects.sum(),
+        disconnects.sum(),
+        reconnectsAbsorbed.sum(),
+        expiries.sum(),
+        listenerFailures.sum());
+  }
+
+  @Override
+  public String nodeId() {
+    return nodeId;
+  }
+
+  // ---------------------------------------------------------------- changes
+
+  /** After a store write, under the user lock: update the gauges and emit a visible change. */
+  private void applied(UserEntry entry, StoreUpdate update) {
+    PresenceState counted =
+        entry.devices.length == 0 ? PresenceState.OFFLINE : update.current().selfState();
+    if (counted != entry.countedState) {
+      gauge(entry.countedState).ifPresent(LongAdder::decrement);
+      gauge(counted).ifPresent(LongAdder::increment);
+      entry.countedState = counted;
+    }
+    if (!update.presenceChanged()) {
+      return;
+    }
+    PresenceChange change = new PresenceChange(update.previous().presence(), update.current().presence());
+    notifyListeners(change);
+    try {
+      bus.publish(change);
+    } catch (RuntimeException e) {
+      log.warn("publishing the change of {} to the bus failed", Ids.shown(change.userId()), e);
+    }
+  }
+
+  private java.util.Optional<LongAdder> gauge(PresenceState state) {
+    return java.util.Optional.ofNullable(
+        switch (state) {
+          case ONLINE -> usersOnline;
+          case IDLE -> usersIdle;
+          case DND -> usersDnd;
+          case OFFLINE -> null;
+        });
+  }
+
+  private void remoteChange(PresenceChange change) {
+    notifyListeners(change);
+  }
+
+  private void notifyListeners(PresenceChange change) {
+    for (PresenceListener listener : listeners) {
+      try {
+        listener.onChange(change);
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        listenerFailures.increment();
+        log.warn("presence listener {} failed on a change of {}", listener, Ids.shown(change.userId()), e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- entries and timers
+
+  private UserEntry entryFor(String userId) {
+    UserEntry entry = users.get(userId);
+    if (entry != null) {
+      return entry;
+    }
+    return users.computeIfAbsent(userId, id -> new UserEntry(id, wheel.shardFor(id.hashCode())));
+  }
+
+  /** Under the user lock: drop an entry that holds nothing. */
+  private void retire(UserEntry entry) {
+    entry.retired = true;
+    users.remove(entry.userId, entry);
+  }
+
+  private void scheduleTick() {
+    synchronized (tickLock) {
+      if (closed) {
+        return;
+      }
+      try {
+        nextTick = scheduler.schedule(this::tick, wheel.tickNanos(), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        log.error("the scheduler rejected the presence timer; deadlines will not fire", e);
+      }
+    }
+  }
+
+  private void tick() {
+    try {
+      wheel.advance(ticker.read(), e -> log.error("a presence timer failed", e));
+    } catch (RuntimeException e) {
+      log.error("advancing the presence timers failed", e);
+    } finally {
+      scheduleTick();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("this presence engine is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (tickLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (nextTick != null) {
+        nextTick.cancel(false);
+      }
+    }
+    bus.close();
+    if (ownedBus != null) {
+      ownedBus.close();
+    }
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdownNow();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Presence{node=" + nodeId + ", users=" + users.size() + "}";
+  }
+}

@@ -1,0 +1,30 @@
+package dev.presence;
+
+/**
+ * A snapshot of one engine's counters, like Caffeine's {@code CacheStats}.
+ *
+ * <p>Immutable and thread-safe. Gauges describe this node: its devices, and its users with at least
+ * one device here, by the aggregate this node last applied. Counters grow from the engine's start.
+ *
+ * @param devicesConnected devices connected to this node
+ * @param devicesInGrace devices disconnected from this node and still in grace
+ * @param usersOnline users with a device here whose aggregate is ONLINE
+ * @param usersIdle users with a device here whose aggregate is IDLE
+ * @param usersDnd users with a device here whose aggregate is DND
+ * @param connects device connections accepted
+ * @param disconnects device disconnections (each starts a grace period)
+ * @param reconnectsAbsorbed connects that ended a grace period before it ran out, so nobody saw a flicker
+ * @param expiries devices gone because they stopped heartbeating (TTL)
+ * @param listenerFailures listener calls that threw
+ */
+public record PresenceStats(
+    long devicesConnected,
+    long devicesInGrace,
+    long usersOnline,
+    long usersIdle,
+    long usersDnd,
+    long connects,
+    long disconnects,
+    long reconnectsAbsorbed,
+    long expiries,
+    long listenerFailures) {}

@@ -1,0 +1,34 @@
+package dev.presence;
+
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a task once after a delay. The engine uses it only to drive its timer wheel (one task per
+ * tick), never one task per deadline.
+ *
+ * <p>Implementations must be thread-safe. Tests inject a manual scheduler that runs due tasks when
+ * its clock advances.
+ */
+@FunctionalInterface
+public interface Scheduler {
+
+  /**
+   * Schedules {@code task} to run once after {@code delay}.
+   *
+   * @return a future that cancels the task
+   * @throws java.util.concurrent.RejectedExecutionException if the scheduler is shut down
+   */
+  Future<?> schedule(Runnable task, long delay, TimeUnit unit);
+
+  /**
+   * A scheduler backed by the given executor service; the caller owns its lifecycle.
+   *
+   * @throws NullPointerException if {@code executor} is null
+   */
+  static Scheduler of(ScheduledExecutorService executor) {
+    java.util.Objects.requireNonNull(executor, "executor");
+    return executor::schedule;
+  }
+}

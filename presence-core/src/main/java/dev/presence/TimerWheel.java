@@ -1,0 +1,256 @@
+package dev.presence;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * A hierarchical timing wheel (as in Varghese and Lauck, Kafka and Linux), one lock per shard.
+ *
+ * <p>Schedule and cancel are O(1) and allocate nothing (nodes are intrusive). Level 0 has 1024
+ * buckets of one tick, which covers grace and heartbeat TTL at the default resolution, so those fire
+ * with one visit; longer deadlines sit in 64-bucket upper levels and cascade down once per level.
+ * Nodes fire on the first tick at or after their deadline, so a deadline that falls on a tick fires
+ * exactly then.
+ *
+ * <p>Thread-safe. {@link #advance} must be called from one thread at a time (the timer thread).
+ */
+final class TimerWheel {
+  private static final int LEVEL0_BITS = 10;
+  private static final int UPPER_BITS = 6;
+  private static final int UPPER_LEVELS = 3;
+  private static final int LEVEL0_SIZE = 1 << LEVEL0_BITS;
+  private static final int UPPER_SIZE = 1 << UPPER_BITS;
+
+  private final long origin;
+  private final long tickNanos;
+  private final Shard[] shards;
+  private final List<TimerNode> due = new ArrayList<>();
+
+  TimerWheel(long originNanos, long tickNanos, int shardCount) {
+    if (Integer.bitCount(shardCount) != 1) {
+      throw new IllegalArgumentException("shardCount must be a power of two: " + shardCount);
+    }
+    this.origin = originNanos;
+    this.tickNanos = tickNanos;
+    this.shards = new Shard[shardCount];
+    for (int i = 0; i < shardCount; i++) {
+      shards[i] = new Shard();
+    }
+  }
+
+  int shardFor(int hash) {
+    int spread = hash ^ (hash >>> 16);
+    return spread & (shards.length - 1);
+  }
+
+  long tickNanos() {
+    return tickNanos;
+  }
+
+  /** Schedules, or moves, {@code node} to fire at the first tick at or after {@code deadlineNanos}. */
+  void schedule(TimerNode node, long deadlineNanos) {
+    long delta = deadlineNanos - origin;
+    long tick = delta <= 0 ? 0 : (delta + tickNanos - 1) / tickNanos;
+    Shard shard = shards[node.shard];
+    shard.lock.lock();
+    try {
+      if (node.isScheduled()) {
+        unlink(node);
+        shard.size--;
+      }
+      node.deadlineTick = tick;
+      shard.place(node);
+      shard.size++;
+    } finally {
+      shard.lock.unlock();
+    }
+  }
+
+  /** Cancels {@code node} if scheduled; otherwise does nothing. */
+  void cancel(TimerNode node) {
+    Shard shard = shards[node.shard];
+    shard.lock.lock();
+    try {
+      if (node.isScheduled()) {
+        unlink(node);
+        shard.size--;
+      }
+    } finally {
+      shard.lock.unlock();
+    }
+  }
+
+  /** Fires every node whose deadline is at or before {@code nowNanos}, outside the locks. */
+  void advance(long nowNanos, Consumer<Throwable> onFailure) {
+    long delta = nowNanos - origin;
+    long target = delta <= 0 ? 0 : delta / tickNanos;
+    for (Shard shard : shards) {
+      shard.lock.lock();
+      try {
+        shard.advanceTo(target, due);
+      } finally {
+        shard.lock.unlock();
+      }
+    }
+    if (due.isEmpty()) {
+      return;
+    }
+    for (int i = 0; i < due.size(); i++) {
+      try {
+        due.get(i).onTimer(nowNanos);
+      } catch (RuntimeException | Error e) {
+        onFailure.accept(e);
+      }
+    }
+    due.clear();
+  }
+
+  /** Scheduled nodes in all shards; for tests and stats. */
+  long size() {
+    long size = 0;
+    for (Shard shard : shards) {
+      shard.lock.lock();
+      try {
+        size += shard.size;
+      } finally {
+        shard.lock.unlock();
+      }
+    }
+    return size;
+  }
+
+  private static void unlink(TimerNode node) {
+    node.prev.next = node.next;
+    node.next.prev = node.prev;
+    node.prev = null;
+    node.next = null;
+  }
+
+  private static TimerNode[] sentinels(int count) {
+    TimerNode[] buckets = new TimerNode[count];
+    for (int i = 0; i < count; i++) {
+      TimerNode sentinel = new Sentinel();
+      sentinel.prev = sentinel;
+      sentinel.next = sentinel;
+      buckets[i] = sentinel;
+    }
+    return buckets;
+  }
+
+  private static final class Sentinel extends TimerNode {
+    Sentinel() {
+      super(0);
+    }
+
+    @Override
+    void onTimer(long nowNanos) {
+      throw new AssertionError("a sentinel never fires");
+    }
+  }
+
+  private static final class Shard {
+    final ReentrantLock lock = new ReentrantLock();
+    final TimerNode[] level0 = sentinels(LEVEL0_SIZE);
+    final TimerNode[][] upper = new TimerNode[UPPER_LEVELS][];
+    /** The last tick processed: nodes at or before it have fired. */
+    long currentTick;
+    long size;
+
+    Shard() {
+      for (int i = 0; i < UPPER_LEVELS; i++) {
+        upper[i] = sentinels(UPPER_SIZE);
+      }
+    }
+
+    /** Links the node into the bucket its deadline falls in, relative to the current tick. */
+    void place(TimerNode node) {
+      long tick = node.deadlineTick;
+      if (tick <= currentTick) {
+        append(level0[(int) ((currentTick + 1) & (LEVEL0_SIZE - 1))], node);
+        return;
+      }
+      if (tick - currentTick < LEVEL0_SIZE) {
+        append(level0[(int) (tick & (LEVEL0_SIZE - 1))], node);
+        return;
+      }
+      int shift = LEVEL0_BITS;
+      for (int level = 0; level < UPPER_LEVELS; level++, shift += UPPER_BITS) {
+        long distance = (tick >>> shift) - (currentTick >>> shift);
+        if (distance < UPPER_SIZE || level == UPPER_LEVELS - 1) {
+          long slot = distance < UPPER_SIZE ? tick >>> shift : (currentTick >>> shift) + UPPER_SIZE - 1;
+          append(upper[level][(int) (slot & (UPPER_SIZE - 1))], node);
+          return;
+        }
+      }
+    }
+
+    void advanceTo(long target, List<TimerNode> due) {
+      if (size == 0 && target > currentTick) {
+        currentTick = target;
+        return;
+      }
+      while (currentTick < target) {
+        long tick = ++currentTick;
+        if ((tick & (LEVEL0_SIZE - 1)) == 0) {
+          cascade(tick);
+        }
+        TimerNode bucket = level0[(int) (tick & (LEVEL0_SIZE - 1))];
+        for (TimerNode node = bucket.next; node != bucket; ) {
+          TimerNode next = node.next;
+          unlink(node);
+          size--;
+          due.add(node);
+          node = next;
+        }
+        if (size == 0) {
+          currentTick = target;
+        }
+      }
+    }
+
+    /** At the start of a level-0 round, moves the nodes of the matching upper buckets down. */
+    private void cascade(long tick) {
+      int levels = 1;
+      int shift = LEVEL0_BITS + UPPER_BITS;
+      while (levels < UPPER_LEVELS && (tick & ((1L << shift) - 1)) == 0) {
+        levels++;
+        shift += UPPER_BITS;
+      }
+      shift = LEVEL0_BITS + (levels - 1) * UPPER_BITS;
+      for (int level = levels - 1; level >= 0; level--, shift -= UPPER_BITS) {
+        TimerNode bucket = upper[level][(int) ((tick >>> shift) & (UPPER_SIZE - 1))];
+        TimerNode node = bucket.next;
+        if (node == bucket) {
+          continue;
+        }
+        // Detach the whole bucket first: re-placing may append to this same bucket (clamped nodes).
+        TimerNode last = bucket.prev;
+        bucket.next = bucket;
+        bucket.prev = bucket;
+        last.next = null;
+        while (node != null) {
+          TimerNode next = node.next;
+          node.prev = null;
+          node.next = null;
+          if (node.deadlineTick <= tick) {
+            // Due on the tick being processed: its level-0 bucket is emptied right after the cascade.
+            append(level0[(int) (tick & (LEVEL0_SIZE - 1))], node);
+          } else {
+            place(node);
+          }
+          node = next;
+        }
+      }
+    }
+
+    private static void append(TimerNode bucket, TimerNode node) {
+      TimerNode tail = bucket.prev;
+      node.prev = tail;
+      node.next = bucket;
+      tail.next = node;
+      bucket.prev = node;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package dev.presence;
+
+/**
+ * This node's state of one user: its devices here and its pending status expiry. The entry's monitor
+ * is the user lock: every change of the user on this node happens under it, in order.
+ *
+ * <p>{@link #devices} is copy-on-write so heartbeats find a device without the lock. An entry with
+ * no device and no timer is retired (removed from the engine's map); a thread that finds a retired
+ * entry after locking it starts over with a fresh one.
+ */
+final class UserEntry {
+  private static final DeviceSession[] NONE = new DeviceSession[0];
+
+  final String userId;
+  final int shard;
+  /** Devices connected or in grace on this node; replaced, never mutated. */
+  volatile DeviceSession[] devices = NONE;
+  /** Guarded by this. */
+  boolean retired;
+  /** Guarded by this: the pending status expiry, or null. */
+  StatusTimer statusTimer;
+  /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
+  PresenceState countedState = PresenceState.OFFLINE;
+
+  UserEntry(String userId, int shard) {
+    this.userId = userId;
+    this.shard = shard;
+  }
+
+  /** The device with this id (connected or in grace), or null; safe without the lock. */
+  DeviceSession find(String deviceId) {
+    for (DeviceSession device : devices) {
+      if (device.deviceId.equals(deviceId)) {
+        return device;
+      }
+    }
+    return null;
+  }
+
+  /** Whether every device here is in grace (and there is at least one). Guarded by this. */
+  boolean allInGrace() {
+    DeviceSession[] current = devices;
+    if (current.length == 0) {
+      return false;
+    }
+    for (DeviceSession device : current) {
+      if (device.phase != DeviceSession.GRACE) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Guarded by this. */
+  void add(DeviceSession device) {
+    DeviceSession[] current = devices;
+    DeviceSession[] grown = java.util.Arrays.copyOf(current, current.length + 1);
+    grown[current.length] = device;
+    devices = grown;
+  }
+
+  /** Replaces {@code old} with {@code replacement} in place. Guarded by this. */
+  void replace(DeviceSession old, DeviceSession replacement) {
+    DeviceSession[] copy = devices.clone();
+    for (int i = 0; i < copy.length; i++) {
+      if (copy[i] == old) {
+        copy[i] = replacement;
+      }
+    }
+    devices = copy;
+  }
+
+  /** Guarded by this. */
+  void remove(DeviceSession device) {
+    DeviceSession[] current = devices;
+    int index = -1;
+    for (int i = 0; i < current.length; i++) {
+      if (current[i] == device) {
+        index = i;
+        break;
+      }
+    }
+    if (index < 0) {
+      return;
+    }
+    if (current.length == 1) {
+      devices = NONE;
+      return;
+    }
+    DeviceSession[] shrunk = new DeviceSession[current.length - 1];
+    System.arraycopy(current, 0, shrunk, 0, index);
+    System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
+    devices = shrunk;
+  }
+
+  /** Whether the entry holds nothing and may be retired. Guarded by this. */
+  boolean isUnused() {
+    return devices.length == 0 && statusTimer == null;
+  }
+}

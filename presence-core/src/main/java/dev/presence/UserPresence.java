@@ -1,0 +1,49 @@
+package dev.presence;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One user's presence as others see it, with the version of the user's aggregate.
+ *
+ * <p>Immutable and thread-safe. The version grows by one on every change of what others see
+ * (state or custom text) and only then, so a receiver can drop anything not newer than what it has.
+ *
+ * @param userId the user
+ * @param state what a status dot shows
+ * @param customText the user's status text, or {@code null}; always {@code null} for an invisible user
+ * @param lastSeen when the current state began: for an {@link PresenceState#OFFLINE offline} user,
+ *     when they were last connected; {@code null} if the user was never seen
+ * @param version the aggregate's version; {@code 0} for a user the store has never recorded
+ */
+public record UserPresence(
+    String userId, PresenceState state, String customText, Instant lastSeen, long version) {
+
+  /**
+   * Creates a presence value.
+   *
+   * @throws NullPointerException if {@code userId} or {@code state} is null
+   * @throws IllegalArgumentException if {@code version} is negative
+   */
+  public UserPresence {
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(state, "state");
+    if (version < 0) {
+      throw new IllegalArgumentException("version must be >= 0 but was " + version);
+    }
+  }
+
+  /**
+   * The presence of a user nobody has seen: offline, no text, no last seen, version 0.
+   *
+   * @throws NullPointerException if {@code userId} is null
+   */
+  public static UserPresence unknown(String userId) {
+    return new UserPresence(userId, PresenceState.OFFLINE, null, null, 0);
+  }
+
+  /** Whether the user shows as connected (online, idle or do-not-disturb). */
+  public boolean isConnected() {
+    return state != PresenceState.OFFLINE;
+  }
+}

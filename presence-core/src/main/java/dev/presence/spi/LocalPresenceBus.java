@@ -1,0 +1,100 @@
+package dev.presence.spi;
+
+import dev.presence.PresenceChange;
+import java.util.Collection;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The default bus: delivers between engines in this JVM, synchronously in the publisher's thread.
+ * With a single engine it delivers nothing (there is no other node); several engines that share one
+ * instance and one {@link InMemoryPresenceStore} behave as several nodes.
+ *
+ * <p>Thread-safe. Honours interest: a node receives only changes of users it watches.
+ */
+public final class LocalPresenceBus implements PresenceBus {
+  private static final Logger log = LoggerFactory.getLogger(LocalPresenceBus.class);
+
+  private final ConcurrentHashMap<String, LocalConnection> nodes = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /** Creates a bus with no node. */
+  public LocalPresenceBus() {}
+
+  @Override
+  public Connection join(String nodeId, Listener listener) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(listener, "listener");
+    if (closed) {
+      throw new IllegalStateException("the bus is closed");
+    }
+    LocalConnection connection = new LocalConnection(nodeId, listener);
+    if (nodes.putIfAbsent(nodeId, connection) != null) {
+      throw new IllegalStateException("node '" + nodeId + "' has already joined this bus");
+    }
+    return connection;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    nodes.clear();
+  }
+
+  private final class LocalConnection implements Connection {
+    private final String nodeId;
+    private final Listener listener;
+    private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    private volatile boolean open = true;
+
+    LocalConnection(String nodeId, Listener listener) {
+      this.nodeId = nodeId;
+      this.listener = listener;
+    }
+
+    @Override
+    public void publish(PresenceChange change) {
+      Objects.requireNonNull(change, "change");
+      if (!open) {
+        return;
+      }
+      String userId = change.userId();
+      for (LocalConnection node : nodes.values()) {
+        if (node != this && node.open && node.watched.contains(userId)) {
+          node.deliver(change);
+        }
+      }
+    }
+
+    private void deliver(PresenceChange change) {
+      try {
+        listener.onPresenceChange(change);
+      } catch (RuntimeException e) {
+        log.warn("bus listener of node '{}' failed on a change of '{}'", nodeId, change.userId(), e);
+      }
+    }
+
+    @Override
+    public void watchUsers(Collection<String> userIds) {
+      for (String userId : userIds) {
+        watched.add(Objects.requireNonNull(userId, "userId"));
+      }
+    }
+
+    @Override
+    public void unwatchUsers(Collection<String> userIds) {
+      for (String userId : userIds) {
+        watched.remove(Objects.requireNonNull(userId, "userId"));
+      }
+    }
+
+    @Override
+    public void close() {
+      open = false;
+      nodes.remove(nodeId, this);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+package dev.presence.spi;
+
+/** A store or bus could not do what was asked, for example because its server is unreachable. */
+public class PresenceStoreException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** Creates the exception with a message and a cause (which may be null). */
+  public PresenceStoreException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

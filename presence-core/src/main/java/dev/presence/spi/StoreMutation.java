@@ -1,0 +1,110 @@
+package dev.presence.spi;
+
+import dev.presence.StatusMode;
+import java.util.Objects;
+
+/**
+ * One state change of one user, as data, so a remote store can apply it in one round trip.
+ *
+ * <p>Every mutation carries {@code atMillis}, the wall time the change happened; it becomes the
+ * user's last seen when the change alters what others see (for a removal after grace that is the
+ * disconnect time, not the end of grace). All implementations are immutable records.
+ */
+public sealed interface StoreMutation
+    permits StoreMutation.PutDevice,
+        StoreMutation.RemoveDevice,
+        StoreMutation.SetStatus,
+        StoreMutation.ClearExpiredStatus,
+        StoreMutation.RemoveNode {
+
+  /** Wall time, in epoch milliseconds, at which the change happened. */
+  long atMillis();
+
+  /**
+   * Adds a device or replaces the record of the same device id.
+   *
+   * @param device the device's new record
+   * @param maxDevices the most devices the user may have; adding one more is rejected
+   * @param atMillis when it happened
+   */
+  record PutDevice(DeviceRecord device, int maxDevices, long atMillis) implements StoreMutation {
+    /**
+     * Creates the mutation.
+     *
+     * @throws NullPointerException if {@code device} is null
+     * @throws IllegalArgumentException if {@code maxDevices} is not positive
+     */
+    public PutDevice {
+      Objects.requireNonNull(device, "device");
+      if (maxDevices <= 0) {
+        throw new IllegalArgumentException("maxDevices must be positive but was " + maxDevices);
+      }
+    }
+  }
+
+  /**
+   * Removes a device, but only if the given node still owns it: a device that moved to another node
+   * in the meantime stays.
+   *
+   * @param deviceId the device
+   * @param nodeId the node that is removing it
+   * @param atMillis when the device was last connected
+   */
+  record RemoveDevice(String deviceId, String nodeId, long atMillis) implements StoreMutation {
+    /**
+     * Creates the mutation.
+     *
+     * @throws NullPointerException if an id is null
+     */
+    public RemoveDevice {
+      Objects.requireNonNull(deviceId, "deviceId");
+      Objects.requireNonNull(nodeId, "nodeId");
+    }
+  }
+
+  /**
+   * Sets the user's chosen status.
+   *
+   * @param mode the status
+   * @param customText status text, or null
+   * @param expiresAtMillis wall time at which the status returns to AUTO without text; 0 for never
+   * @param atMillis when it happened
+   */
+  record SetStatus(StatusMode mode, String customText, long expiresAtMillis, long atMillis)
+      implements StoreMutation {
+    /**
+     * Creates the mutation.
+     *
+     * @throws NullPointerException if {@code mode} is null
+     */
+    public SetStatus {
+      Objects.requireNonNull(mode, "mode");
+    }
+  }
+
+  /**
+   * Returns the status to AUTO and clears its text, but only if the status set with exactly this
+   * expiry is still in force, so a newer status is never cleared by an older timer.
+   *
+   * @param expiresAtMillis the expiry of the status to clear
+   * @param atMillis when it happened
+   */
+  record ClearExpiredStatus(long expiresAtMillis, long atMillis) implements StoreMutation {}
+
+  /**
+   * Removes every device a node owns: crash cleanup of a node that is gone.
+   *
+   * @param nodeId the node
+   * @param atMillis when the node was last known alive
+   */
+  record RemoveNode(String nodeId, long atMillis) implements StoreMutation {
+    /**
+     * Creates the mutation.
+     *
+     * @throws NullPointerException if {@code nodeId} is null
+     */
+    public RemoveNode {
+      Objects.requireNonNull(nodeId, "nodeId");
+    }
+  }
+}

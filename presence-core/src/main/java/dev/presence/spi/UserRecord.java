@@ -1,0 +1,178 @@
+package dev.presence.spi;
+
+import dev.presence.PresenceState;
+import dev.presence.StatusMode;
+import dev.presence.UserPresence;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything a store keeps for one user: the devices on every node, the chosen status, and the
+ * aggregate others see with its version.
+ *
+ * <p>Immutable and thread-safe. {@link #apply} holds the one definition of how a mutation changes a
+ * record, so every store implementation shares the same semantics; the compatibility kit checks it.
+ *
+ * @param userId the user
+ * @param devices the user's recorded devices (connected or in grace) on every node
+ * @param mode the status the user chose
+ * @param customText the user's status text, or null
+ * @param statusExpiresAtMillis wall time at which the chosen status lapses; 0 for never
+ * @param selfState what the user's own devices see: the aggregate ignoring invisibility
+ * @param presence what everyone else sees, with the version
+ */
+public record UserRecord(
+    String userId,
+    List<DeviceRecord> devices,
+    StatusMode mode,
+    String customText,
+    long statusExpiresAtMillis,
+    PresenceState selfState,
+    UserPresence presence) {
+
+  /**
+   * Creates a record.
+   *
+   * @throws NullPointerException if a reference other than {@code customText} is null
+   * @throws IllegalArgumentException if {@code presence} belongs to another user
+   */
+  public UserRecord {
+    Objects.requireNonNull(userId, "userId");
+    devices = List.copyOf(devices);
+    Objects.requireNonNull(mode, "mode");
+    Objects.requireNonNull(selfState, "selfState");
+    Objects.requireNonNull(presence, "presence");
+    if (!presence.userId().equals(userId)) {
+      throw new IllegalArgumentException(
+          "presence of " + presence.userId() + " in the record of " + userId);
+    }
+  }
+
+  /**
+   * The record of a user the store has never seen.
+   *
+   * @throws NullPointerException if {@code userId} is null
+   */
+  public static UserRecord empty(String userId) {
+    return new UserRecord(
+        userId, List.of(), StatusMode.AUTO, null, 0, PresenceState.OFFLINE, UserPresence.unknown(userId));
+  }
+
+  /** The version of what others see. */
+  public long version() {
+    return presence.version();
+  }
+
+  /** The recorded device with this id, or null. */
+  public DeviceRecord device(String deviceId) {
+    for (DeviceRecord device : devices) {
+      if (device.deviceId().equals(deviceId)) {
+        return device;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Returns the record after the mutation: the aggregate is recomputed with {@code policy}, and the
+   * version grows by one if and only if what others see (state or text) changed. Returns {@code this}
+   * when the mutation changes nothing.
+   *
+   * @throws IllegalArgumentException if a {@link StoreMutation.PutDevice} would add a device past its
+   *     limit; the record is then unchanged
+   * @throws NullPointerException if an argument is null
+   */
+  public UserRecord apply(StoreMutation mutation, AggregationPolicy policy) {
+    Objects.requireNonNull(mutation, "mutation");
+    Objects.requireNonNull(policy, "policy");
+    List<DeviceRecord> newDevices = devices;
+    StatusMode newMode = mode;
+    String newText = customText;
+    long newExpiry = statusExpiresAtMillis;
+    if (mutation instanceof StoreMutation.PutDevice put) {
+      newDevices = withDevice(put);
+    } else if (mutation instanceof StoreMutation.RemoveDevice remove) {
+      newDevices = without(d -> d.deviceId().equals(remove.deviceId()) && d.nodeId().equals(remove.nodeId()));
+    } else if (mutation instanceof StoreMutation.RemoveNode removeNode) {
+      newDevices = without(d -> d.nodeId().equals(removeNode.nodeId()));
+    } else if (mutation instanceof StoreMutation.SetStatus set) {
+      newMode = set.mode();
+      newText = set.customText();
+      newExpiry = set.expiresAtMillis();
+    } else if (mutation instanceof StoreMutation.ClearExpiredStatus clear) {
+      if (statusExpiresAtMillis == 0 || statusExpiresAtMillis != clear.expiresAtMillis()) {
+        return this;
+      }
+      newMode = StatusMode.AUTO;
+      newText = null;
+      newExpiry = 0;
+    }
+    if (newDevices == devices
+        && newMode == mode
+        && Objects.equals(newText, customText)
+        && newExpiry == statusExpiresAtMillis) {
+      return this;
+    }
+    PresenceState newSelf =
+        Objects.requireNonNull(
+            policy.aggregate(newMode == StatusMode.DND ? StatusMode.DND : StatusMode.AUTO, newDevices),
+            "the aggregation policy returned null");
+    PresenceState visible = newMode == StatusMode.INVISIBLE ? PresenceState.OFFLINE : newSelf;
+    String visibleText = newMode == StatusMode.INVISIBLE ? null : newText;
+    UserPresence newPresence = presence;
+    if (visible != presence.state() || !Objects.equals(visibleText, presence.customText())) {
+      Instant lastSeen =
+          visible != presence.state() ? Instant.ofEpochMilli(mutation.atMillis()) : presence.lastSeen();
+      newPresence =
+          new UserPresence(userId, visible, visibleText, lastSeen, presence.version() + 1);
+    }
+    return new UserRecord(userId, newDevices, newMode, newText, newExpiry, newSelf, newPresence);
+  }
+
+  private List<DeviceRecord> withDevice(StoreMutation.PutDevice put) {
+    DeviceRecord device = put.device();
+    List<DeviceRecord> result = new ArrayList<>(devices.size() + 1);
+    boolean replaced = false;
+    for (DeviceRecord existing : devices) {
+      if (existing.deviceId().equals(device.deviceId())) {
+        if (existing.equals(device)) {
+          return devices;
+        }
+        result.add(device);
+        replaced = true;
+      } else {
+        result.add(existing);
+      }
+    }
+    if (!replaced) {
+      if (devices.size() >= put.maxDevices()) {
+        throw new IllegalArgumentException(
+            "user '"
+                + userId
+                + "' already has "
+                + devices.size()
+                + " devices, the limit (maxDevicesPerUser) is "
+                + put.maxDevices());
+      }
+      result.add(device);
+    }
+    return List.copyOf(result);
+  }
+
+  private List<DeviceRecord> without(java.util.function.Predicate<DeviceRecord> removed) {
+    List<DeviceRecord> result = null;
+    for (int i = 0; i < devices.size(); i++) {
+      DeviceRecord device = devices.get(i);
+      if (removed.test(device)) {
+        if (result == null) {
+          result = new ArrayList<>(devices.subList(0, i));
+        }
+      } else if (result != null) {
+        result.add(device);
+      }
+    }
+    return result == null ? devices : List.copyOf(result);
+  }
+}
