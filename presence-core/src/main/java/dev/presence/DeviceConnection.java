@@ -61,4 +61,47 @@ public interface DeviceConnection {
    * @return false if this connection was already closed or replaced
    */
   boolean disconnect();
+
+  /**
+   * Sets the user's status from this device, like {@link Presence#setStatus(String, StatusMode,
+   * String, java.time.Duration)}, but rate-limited per device (a token bucket, by default 10 changes
+   * per 10 seconds).
+   *
+   * @return the user's presence as others now see it
+   * @throws LimitExceededException if this device changed status too often; nothing changes then
+   * @throws IllegalArgumentException if the text is invalid or {@code expiresAfter} not positive
+   * @throws IllegalStateException if this connection is no longer open
+   * @throws NullPointerException if {@code mode} is null
+   */
+  UserPresence setStatus(StatusMode mode, String customText, java.time.Duration expiresAfter);
+
+  /**
+   * Reports a keystroke in a channel; call it on every keystroke. Receivers get one {@link
+   * TypingEvent.Kind#STARTED} per burst, a {@link TypingEvent.Kind#REFRESHED} at most every refresh
+   * interval while it lasts, and {@link TypingEvent.Kind#STOPPED} on {@link #stopTyping}, {@link
+   * #messageSent}, when this connection closes, or when no keystroke came for the typing timeout.
+   * An invisible user's typing is not sent.
+   *
+   * @return false if this connection is no longer open
+   * @throws IllegalArgumentException if the channel id is invalid
+   * @throws LimitExceededException if the user already types in {@code maxTypingChannelsPerUser}
+   *     channels
+   */
+  boolean typing(String channelId);
+
+  /**
+   * Reports that the user stopped typing in a channel. Does nothing if it was not typing there.
+   *
+   * @return false if this connection is no longer open
+   * @throws IllegalArgumentException if the channel id is invalid
+   */
+  boolean stopTyping(String channelId);
+
+  /**
+   * Reports that the user sent a message to a channel, which ends its typing there.
+   *
+   * @return false if this connection is no longer open
+   * @throws IllegalArgumentException if the channel id is invalid
+   */
+  boolean messageSent(String channelId);
 }

@@ -32,6 +32,11 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   boolean hidden;
   /** Guarded by the user lock: the activity the store has for this device. */
   DeviceActivity recorded;
+  /** Guarded by the user lock: subscribers bound to this connection, or null. */
+  java.util.List<SubscriberImpl> subscribers;
+  /** Guarded by the user lock: the status-change token bucket. */
+  double statusTokens = -1;
+  long statusTokensAt;
   /** Guarded by the user lock: when the connection closed (ticker and wall time). */
   long disconnectedAt;
   long disconnectedAtMillis;
@@ -93,6 +98,32 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   @Override
   public boolean disconnect() {
     return engine.disconnect(this);
+  }
+
+  @Override
+  public UserPresence setStatus(StatusMode mode, String customText, java.time.Duration expiresAfter) {
+    return engine.setStatusFrom(this, mode, customText, expiresAfter);
+  }
+
+  @Override
+  public boolean typing(String channelId) {
+    Ids.check("channelId", channelId);
+    return engine.hub.typing(this, channelId);
+  }
+
+  @Override
+  public boolean stopTyping(String channelId) {
+    Ids.check("channelId", channelId);
+    if (phase != CONNECTED) {
+      return false;
+    }
+    engine.hub.stopTyping(this, channelId);
+    return true;
+  }
+
+  @Override
+  public boolean messageSent(String channelId) {
+    return stopTyping(channelId);
   }
 
   @Override

@@ -117,7 +117,8 @@ public interface Presence extends AutoCloseable {
   UserPresence setStatus(String userId, StatusMode mode, String customText, Duration expiresAfter);
 
   /**
-   * The user's presence as others see it.
+   * The user's presence as others see it, ignoring the visibility policy (a trusted server view; use
+   * {@link #viewAs} to answer a client).
    *
    * @throws IllegalArgumentException if the id is invalid
    */
@@ -125,12 +126,88 @@ public interface Presence extends AutoCloseable {
 
   /**
    * The presence of many users in one call (one store round trip), in the order asked; users never
-   * seen are {@link UserPresence#unknown offline with version 0}.
+   * seen are {@link UserPresence#unknown offline with version 0}. Ignores the visibility policy, like
+   * {@link #get}.
    *
    * @throws IllegalArgumentException if any id is invalid
    * @throws NullPointerException if {@code userIds} is null
    */
   List<UserPresence> getAll(Collection<String> userIds);
+
+  /**
+   * Creates a subscriber bound to a device connection: it receives on behalf of that device's user
+   * and closes when the connection closes (disconnect, takeover by a reconnect, or expiry).
+   *
+   * @throws IllegalArgumentException if the connection is not one of this engine's
+   * @throws IllegalStateException if the connection is already closed
+   * @throws NullPointerException if an argument is null
+   */
+  Subscriber subscribe(DeviceConnection connection, PresenceSink sink);
+
+  /**
+   * Creates a subscriber for an application-defined sink, on behalf of a watcher user, not bound to
+   * any device: it lives until closed.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   * @throws NullPointerException if {@code sink} is null
+   */
+  Subscriber subscribe(String watcherUserId, PresenceSink sink);
+
+  /**
+   * Makes a user a member of a channel. Subscribers watching the channel start receiving the member's
+   * presence (its current presence comes in their next batch). Idempotent.
+   *
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  void joinChannel(String channelId, String userId);
+
+  /**
+   * Removes a user from a channel; its typing there stops. Idempotent.
+   *
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  void leaveChannel(String channelId, String userId);
+
+  /**
+   * The channel's members on this node.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   */
+  java.util.Set<String> channelMembers(String channelId);
+
+  /**
+   * Reports a keystroke of a device in a channel; see {@link DeviceConnection#typing(String)}.
+   *
+   * @return false if the device is not connected
+   * @throws IllegalArgumentException if an id is invalid
+   * @throws LimitExceededException past {@code maxTypingChannelsPerUser}
+   */
+  boolean typing(String userId, String deviceId, String channelId);
+
+  /**
+   * Reports that a device stopped typing in a channel; see {@link DeviceConnection#stopTyping}.
+   *
+   * @return false if the device is not connected
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  boolean stopTyping(String userId, String deviceId, String channelId);
+
+  /**
+   * Reports that a device sent a message to a channel, which ends its typing there; see {@link
+   * DeviceConnection#messageSent}.
+   *
+   * @return false if the device is not connected
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  boolean messageSent(String userId, String deviceId, String channelId);
+
+  /**
+   * Queries as {@code viewerUserId} sees them: the visibility policy applies and the viewer sees its
+   * own real status.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   */
+  PresenceView viewAs(String viewerUserId);
 
   /** A snapshot of this engine's counters. */
   PresenceStats stats();

@@ -28,6 +28,20 @@ public final class PresenceBuilder {
   public static final Duration DEFAULT_TIMER_RESOLUTION = Duration.ofMillis(100);
   /** Default limit of devices per user, across all nodes. */
   public static final int DEFAULT_MAX_DEVICES_PER_USER = 32;
+  /** Default throttle: a subscriber gets at most one presence batch per this interval. */
+  public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofSeconds(1);
+  /** Default limit of users plus channels one subscriber watches. */
+  public static final int DEFAULT_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER = 5_000;
+  /** Default token bucket size for status changes from one device. */
+  public static final int DEFAULT_STATUS_CHANGES_PER_WINDOW = 10;
+  /** Default token bucket window: {@link #DEFAULT_STATUS_CHANGES_PER_WINDOW} tokens refill over it. */
+  public static final Duration DEFAULT_STATUS_CHANGE_WINDOW = Duration.ofSeconds(10);
+  /** Default time after the last keystroke at which typing stops. */
+  public static final Duration DEFAULT_TYPING_TIMEOUT = Duration.ofSeconds(5);
+  /** Default least time between two typing refreshes sent to receivers. */
+  public static final Duration DEFAULT_TYPING_REFRESH_INTERVAL = Duration.ofSeconds(2);
+  /** Default limit of channels one user types in at once. */
+  public static final int DEFAULT_MAX_TYPING_CHANNELS_PER_USER = 5;
 
   Ticker ticker;
   InstantSource clock;
@@ -41,6 +55,15 @@ public final class PresenceBuilder {
   PresenceStore store;
   PresenceBus bus;
   String nodeId;
+  Duration flushInterval;
+  java.util.concurrent.Executor deliveryExecutor;
+  VisibilityPolicy visibilityPolicy;
+  Integer maxSubscriptionsPerSubscriber;
+  Integer statusChangesPerWindow;
+  Duration statusChangeWindow;
+  Duration typingTimeout;
+  Duration typingRefreshInterval;
+  Integer maxTypingChannelsPerUser;
   final List<PresenceListener> listeners = new ArrayList<>();
 
   PresenceBuilder() {}
@@ -126,6 +149,74 @@ public final class PresenceBuilder {
     return this;
   }
 
+  /**
+   * The throttle: a subscriber receives at most one presence batch per interval, latest per user;
+   * zero delivers at once. Default {@link #DEFAULT_FLUSH_INTERVAL}; at most one minute.
+   */
+  public PresenceBuilder flushInterval(Duration flushInterval) {
+    this.flushInterval = once("flushInterval", this.flushInterval, flushInterval);
+    return this;
+  }
+
+  /**
+   * Runs sink calls. Default: a cached pool of daemon threads owned by the engine, so a blocked
+   * sink holds one thread and delays nobody else. A direct executor ({@code Runnable::run}) makes
+   * delivery synchronous, for tests.
+   */
+  public PresenceBuilder deliveryExecutor(java.util.concurrent.Executor deliveryExecutor) {
+    this.deliveryExecutor = once("deliveryExecutor", this.deliveryExecutor, deliveryExecutor);
+    return this;
+  }
+
+  /** Who may see whom; default {@link VisibilityPolicy#everyone()}. */
+  public PresenceBuilder visibilityPolicy(VisibilityPolicy visibilityPolicy) {
+    this.visibilityPolicy = once("visibilityPolicy", this.visibilityPolicy, visibilityPolicy);
+    return this;
+  }
+
+  /**
+   * The most users plus channels one subscriber watches, 1 to 1,000,000; default {@link
+   * #DEFAULT_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER}.
+   */
+  public PresenceBuilder maxSubscriptionsPerSubscriber(int maxSubscriptionsPerSubscriber) {
+    this.maxSubscriptionsPerSubscriber =
+        once("maxSubscriptionsPerSubscriber", this.maxSubscriptionsPerSubscriber, maxSubscriptionsPerSubscriber);
+    return this;
+  }
+
+  /**
+   * The status-change rate limit per device, a token bucket of {@code changes} tokens refilled
+   * evenly over {@code window}; default {@link #DEFAULT_STATUS_CHANGES_PER_WINDOW} per {@link
+   * #DEFAULT_STATUS_CHANGE_WINDOW}.
+   */
+  public PresenceBuilder statusChangeLimit(int changes, Duration window) {
+    this.statusChangesPerWindow = once("statusChangesPerWindow", this.statusChangesPerWindow, changes);
+    this.statusChangeWindow = once("statusChangeWindow", this.statusChangeWindow, window);
+    return this;
+  }
+
+  /** How long after the last keystroke typing stops; default {@link #DEFAULT_TYPING_TIMEOUT}. */
+  public PresenceBuilder typingTimeout(Duration typingTimeout) {
+    this.typingTimeout = once("typingTimeout", this.typingTimeout, typingTimeout);
+    return this;
+  }
+
+  /**
+   * The least time between two typing refreshes to receivers, shorter than the typing timeout;
+   * default {@link #DEFAULT_TYPING_REFRESH_INTERVAL}.
+   */
+  public PresenceBuilder typingRefreshInterval(Duration typingRefreshInterval) {
+    this.typingRefreshInterval = once("typingRefreshInterval", this.typingRefreshInterval, typingRefreshInterval);
+    return this;
+  }
+
+  /** The most channels one user types in at once, 1 to 1000; default {@link #DEFAULT_MAX_TYPING_CHANNELS_PER_USER}. */
+  public PresenceBuilder maxTypingChannelsPerUser(int maxTypingChannelsPerUser) {
+    this.maxTypingChannelsPerUser =
+        once("maxTypingChannelsPerUser", this.maxTypingChannelsPerUser, maxTypingChannelsPerUser);
+    return this;
+  }
+
   /** Adds a listener for user-level changes; may be called many times. See {@link PresenceListener}. */
   public PresenceBuilder listener(PresenceListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
@@ -159,6 +250,41 @@ public final class PresenceBuilder {
     if (maxDevices < 1 || maxDevices > 1024) {
       problems.add("maxDevicesPerUser must be between 1 and 1024 but was " + maxDevices);
     }
+    Duration flush = orDefault(flushInterval, DEFAULT_FLUSH_INTERVAL);
+    int maxSubscriptions =
+        maxSubscriptionsPerSubscriber == null ? DEFAULT_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER : maxSubscriptionsPerSubscriber;
+    int statusChanges =
+        statusChangesPerWindow == null ? DEFAULT_STATUS_CHANGES_PER_WINDOW : statusChangesPerWindow;
+    Duration statusWindow = orDefault(statusChangeWindow, DEFAULT_STATUS_CHANGE_WINDOW);
+    Duration typing = orDefault(typingTimeout, DEFAULT_TYPING_TIMEOUT);
+    Duration refresh = orDefault(typingRefreshInterval, DEFAULT_TYPING_REFRESH_INTERVAL);
+    int typingChannels =
+        maxTypingChannelsPerUser == null ? DEFAULT_MAX_TYPING_CHANNELS_PER_USER : maxTypingChannelsPerUser;
+    if (flush.isNegative() || flush.compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add("flushInterval must be between PT0S and PT1M but was " + flush);
+    }
+    if (maxSubscriptions < 1 || maxSubscriptions > 1_000_000) {
+      problems.add("maxSubscriptionsPerSubscriber must be between 1 and 1000000 but was " + maxSubscriptions);
+    }
+    if (statusChanges < 1) {
+      problems.add("statusChangesPerWindow must be positive but was " + statusChanges);
+    }
+    if (statusWindow.isNegative() || statusWindow.isZero()) {
+      problems.add("statusChangeWindow must be positive but was " + statusWindow);
+    }
+    if (typing.isNegative() || typing.isZero()) {
+      problems.add("typingTimeout must be positive but was " + typing);
+    }
+    if (refresh.isNegative() || refresh.isZero() || refresh.compareTo(typing) >= 0) {
+      problems.add(
+          "typingRefreshInterval must be positive and shorter than typingTimeout ("
+              + typing
+              + ") but was "
+              + refresh);
+    }
+    if (typingChannels < 1 || typingChannels > 1000) {
+      problems.add("maxTypingChannelsPerUser must be between 1 and 1000 but was " + typingChannels);
+    }
     if (nodeId != null) {
       try {
         Ids.check("nodeId", nodeId);
@@ -176,7 +302,14 @@ public final class PresenceBuilder {
             idle.toNanos(),
             resolution.toNanos(),
             maxDevices,
-            nodeId != null ? nodeId : "node-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+            nodeId != null ? nodeId : "node-" + Long.toHexString(ThreadLocalRandom.current().nextLong()),
+            flush.toNanos(),
+            maxSubscriptions,
+            statusChanges,
+            statusWindow.toNanos(),
+            typing.toNanos(),
+            refresh.toNanos(),
+            typingChannels);
     return new PresenceEngine(this, settings);
   }
 
@@ -199,5 +332,12 @@ public final class PresenceBuilder {
       long idleNanos,
       long tickNanos,
       int maxDevicesPerUser,
-      String nodeId) {}
+      String nodeId,
+      long flushNanos,
+      int maxSubscriptionsPerSubscriber,
+      int statusChangesPerWindow,
+      long statusChangeWindowNanos,
+      long typingTimeoutNanos,
+      long typingRefreshNanos,
+      int maxTypingChannelsPerUser) {}
 }

@@ -49,6 +49,9 @@ final class PresenceEngine implements Presence {
   private final PresenceBus ownedBus;
   private final PresenceBus.Connection bus;
   private final PresenceListener[] listeners;
+  final SubscriptionHub hub;
+  private final int statusChangesPerWindow;
+  private final long statusChangeWindowNanos;
   final ConcurrentHashMap<String, UserEntry> users = new ConcurrentHashMap<>();
 
   private final LongAdder devicesConnected = new LongAdder();
@@ -93,7 +96,25 @@ final class PresenceEngine implements Presence {
     this.ownedBus = builder.bus == null ? new LocalPresenceBus() : null;
     this.listeners = builder.listeners.toArray(new PresenceListener[0]);
     this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
-    this.bus = (builder.bus != null ? builder.bus : ownedBus).join(nodeId, this::remoteChange);
+    this.statusChangesPerWindow = settings.statusChangesPerWindow();
+    this.statusChangeWindowNanos = settings.statusChangeWindowNanos();
+    this.hub = new SubscriptionHub(this, builder, settings);
+    this.bus =
+        (builder.bus != null ? builder.bus : ownedBus)
+            .join(
+                nodeId,
+                new PresenceBus.Listener() {
+                  @Override
+                  public void onPresenceChange(PresenceChange change) {
+                    notifyListeners(change);
+                    hub.onChange(change, null);
+                  }
+
+                  @Override
+                  public void onTyping(TypingEvent event) {
+                    hub.onRemoteTyping(event);
+                  }
+                });
     scheduleTick();
   }
 
@@ -174,6 +195,7 @@ final class PresenceEngine implements Presence {
     }
     old.phase = DeviceSession.CLOSED;
     wheel.cancel(old);
+    connectionClosed(old);
     entry.replace(old, session);
     refreshActivity(session, ticker.read());
   }
@@ -281,6 +303,7 @@ final class PresenceEngine implements Presence {
       devicesInGrace.increment();
       disconnects.increment();
       wheel.schedule(session, session.disconnectedAt + graceNanos);
+      connectionClosed(session);
       return true;
     }
   }
@@ -322,15 +345,31 @@ final class PresenceEngine implements Presence {
     StoreUpdate update =
         store.apply(
             entry.userId, new StoreMutation.RemoveDevice(session.deviceId, nodeId, lastSeenMillis), policy);
-    if (session.phase == DeviceSession.GRACE) {
-      devicesInGrace.decrement();
-    } else {
+    boolean wasConnected = session.phase == DeviceSession.CONNECTED;
+    if (wasConnected) {
       devicesConnected.decrement();
+    } else {
+      devicesInGrace.decrement();
     }
     session.phase = DeviceSession.CLOSED;
     wheel.cancel(session);
     entry.remove(session);
+    if (wasConnected) {
+      connectionClosed(session);
+    }
     applied(entry, update);
+  }
+
+  /** Under the user lock, once a connection stops being open: its subscribers and typing end. */
+  private void connectionClosed(DeviceSession session) {
+    List<SubscriberImpl> bound = session.subscribers;
+    session.subscribers = null;
+    if (bound != null) {
+      for (SubscriberImpl subscriber : bound) {
+        subscriber.close();
+      }
+    }
+    hub.endTypingOf(session.user.userId, session);
   }
 
   /**
@@ -416,6 +455,45 @@ final class PresenceEngine implements Presence {
     }
   }
 
+  /** {@link DeviceConnection#setStatus}: rate-limited per device by a token bucket. */
+  UserPresence setStatusFrom(
+      DeviceSession session, StatusMode mode, String customText, Duration expiresAfter) {
+    Objects.requireNonNull(mode, "mode");
+    Ids.checkCustomText(customText);
+    if (expiresAfter != null && (expiresAfter.isNegative() || expiresAfter.isZero())) {
+      throw new IllegalArgumentException("expiresAfter must be positive but was " + expiresAfter);
+    }
+    UserEntry entry = session.user;
+    synchronized (entry) {
+      if (session.phase != DeviceSession.CONNECTED) {
+        throw new IllegalStateException(session + " is no longer open");
+      }
+      long now = ticker.read();
+      double perNano = (double) statusChangesPerWindow / statusChangeWindowNanos;
+      double tokens =
+          session.statusTokens < 0
+              ? statusChangesPerWindow
+              : Math.min(statusChangesPerWindow, session.statusTokens + (now - session.statusTokensAt) * perNano);
+      if (tokens < 1) {
+        throw new LimitExceededException(
+            "device "
+                + Ids.shown(session.deviceId)
+                + " of user "
+                + Ids.shown(entry.userId)
+                + " changed its status too often; the limit (statusChangeLimit) is "
+                + statusChangesPerWindow
+                + " per "
+                + Duration.ofNanos(statusChangeWindowNanos),
+            "statusChangesPerWindow",
+            statusChangesPerWindow);
+      }
+      UserPresence result = setStatus(entry.userId, mode, customText, expiresAfter);
+      session.statusTokens = tokens - 1;
+      session.statusTokensAt = now;
+      return result;
+    }
+  }
+
   void expireStatus(StatusTimer timer) {
     UserEntry entry = timer.user;
     synchronized (entry) {
@@ -466,6 +544,141 @@ final class PresenceEngine implements Presence {
     return result;
   }
 
+  // ---------------------------------------------------------------- subscriptions and typing
+
+  @Override
+  public Subscriber subscribe(DeviceConnection connection, PresenceSink sink) {
+    Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(sink, "sink");
+    checkOpen();
+    if (!(connection instanceof DeviceSession session) || session.engine != this) {
+      throw new IllegalArgumentException(connection + " is not a connection of this engine");
+    }
+    synchronized (session.user) {
+      if (session.phase != DeviceSession.CONNECTED) {
+        throw new IllegalStateException(session + " is no longer open");
+      }
+      SubscriberImpl subscriber = hub.subscribe(session.user.userId, sink, session);
+      if (session.subscribers == null) {
+        session.subscribers = new java.util.ArrayList<>(1);
+      }
+      session.subscribers.add(subscriber);
+      return subscriber;
+    }
+  }
+
+  @Override
+  public Subscriber subscribe(String watcherUserId, PresenceSink sink) {
+    Ids.check("watcherUserId", watcherUserId);
+    Objects.requireNonNull(sink, "sink");
+    checkOpen();
+    return hub.subscribe(watcherUserId, sink, null);
+  }
+
+  @Override
+  public void joinChannel(String channelId, String userId) {
+    Ids.check("channelId", channelId);
+    Ids.check("userId", userId);
+    checkOpen();
+    hub.join(channelId, userId);
+  }
+
+  @Override
+  public void leaveChannel(String channelId, String userId) {
+    Ids.check("channelId", channelId);
+    Ids.check("userId", userId);
+    checkOpen();
+    hub.leave(channelId, userId);
+  }
+
+  @Override
+  public java.util.Set<String> channelMembers(String channelId) {
+    Ids.check("channelId", channelId);
+    return hub.members(channelId);
+  }
+
+  @Override
+  public boolean typing(String userId, String deviceId, String channelId) {
+    Ids.check("channelId", channelId);
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.typing(channelId);
+  }
+
+  @Override
+  public boolean stopTyping(String userId, String deviceId, String channelId) {
+    Ids.check("channelId", channelId);
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.stopTyping(channelId);
+  }
+
+  @Override
+  public boolean messageSent(String userId, String deviceId, String channelId) {
+    Ids.check("channelId", channelId);
+    DeviceSession session = lookup(userId, deviceId);
+    return session != null && session.messageSent(channelId);
+  }
+
+  @Override
+  public PresenceView viewAs(String viewerUserId) {
+    Ids.check("viewerUserId", viewerUserId);
+    return new PresenceView() {
+      @Override
+      public String viewerUserId() {
+        return viewerUserId;
+      }
+
+      @Override
+      public UserPresence get(String userId) {
+        Ids.check("userId", userId);
+        checkOpen();
+        return hub.viewOf(viewerUserId, store.get(userId));
+      }
+
+      @Override
+      public List<UserPresence> getAll(Collection<String> userIds) {
+        Objects.requireNonNull(userIds, "userIds");
+        List<String> ids = List.copyOf(userIds);
+        for (String id : ids) {
+          Ids.check("userId", id);
+        }
+        checkOpen();
+        List<UserPresence> result = new ArrayList<>(ids.size());
+        for (UserRecord record : store.getAll(ids)) {
+          result.add(hub.viewOf(viewerUserId, record));
+        }
+        return result;
+      }
+    };
+  }
+
+  void busWatchUsers(List<String> userIds) {
+    guardBus(() -> bus.watchUsers(userIds));
+  }
+
+  void busUnwatchUsers(List<String> userIds) {
+    guardBus(() -> bus.unwatchUsers(userIds));
+  }
+
+  void busWatchChannels(List<String> channelIds) {
+    guardBus(() -> bus.watchChannels(channelIds));
+  }
+
+  void busUnwatchChannels(List<String> channelIds) {
+    guardBus(() -> bus.unwatchChannels(channelIds));
+  }
+
+  void busPublishTyping(TypingEvent event) {
+    guardBus(() -> bus.publishTyping(event));
+  }
+
+  private void guardBus(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      log.warn("a presence bus call failed", e);
+    }
+  }
+
   @Override
   public PresenceStats stats() {
     return new PresenceStats(
@@ -478,7 +691,9 @@ final class PresenceEngine implements Presence {
         disconnects.sum(),
         reconnectsAbsorbed.sum(),
         expiries.sum(),
-        listenerFailures.sum());
+        listenerFailures.sum(),
+        hub.subscriberCount(),
+        hub.sinkFailureCount());
   }
 
   @Override
@@ -490,6 +705,13 @@ final class PresenceEngine implements Presence {
 
   /** After a store write, under the user lock: update the gauges and emit a visible change. */
   private void applied(UserEntry entry, StoreUpdate update) {
+    StatusMode mode = update.current().mode();
+    if (mode != entry.mode) {
+      entry.mode = mode;
+      if (mode == StatusMode.INVISIBLE) {
+        hub.endTypingOf(entry.userId, null);
+      }
+    }
     PresenceState counted =
         entry.devices.length == 0 ? PresenceState.OFFLINE : update.current().selfState();
     if (counted != entry.countedState) {
@@ -502,6 +724,7 @@ final class PresenceEngine implements Presence {
     }
     PresenceChange change = new PresenceChange(update.previous().presence(), update.current().presence());
     notifyListeners(change);
+    hub.onChange(change, update.current());
     try {
       bus.publish(change);
     } catch (RuntimeException e) {
@@ -517,10 +740,6 @@ final class PresenceEngine implements Presence {
           case DND -> usersDnd;
           case OFFLINE -> null;
         });
-  }
-
-  private void remoteChange(PresenceChange change) {
-    notifyListeners(change);
   }
 
   private void notifyListeners(PresenceChange change) {
@@ -593,6 +812,7 @@ final class PresenceEngine implements Presence {
       }
     }
     bus.close();
+    hub.close();
     if (ownedBus != null) {
       ownedBus.close();
     }

@@ -16,6 +16,8 @@ package dev.presence;
  * @param reconnectsAbsorbed connects that ended a grace period before it ran out, so nobody saw a flicker
  * @param expiries devices gone because they stopped heartbeating (TTL)
  * @param listenerFailures listener calls that threw
+ * @param subscribers open subscribers on this node
+ * @param sinkFailures sink calls that threw
  */
 public record PresenceStats(
     long devicesConnected,
@@ -27,4 +29,6 @@ public record PresenceStats(
     long disconnects,
     long reconnectsAbsorbed,
     long expiries,
-    long listenerFailures) {}
+    long listenerFailures,
+    long subscribers,
+    long sinkFailures) {}

@@ -19,6 +19,8 @@ final class UserEntry {
   boolean retired;
   /** Guarded by this: the pending status expiry, or null. */
   StatusTimer statusTimer;
+  /** The user's chosen status as this node last applied it; read without the lock by typing. */
+  volatile StatusMode mode = StatusMode.AUTO;
   /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
   PresenceState countedState = PresenceState.OFFLINE;
 

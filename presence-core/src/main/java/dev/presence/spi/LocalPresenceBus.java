@@ -1,6 +1,7 @@
 package dev.presence.spi;
 
 import dev.presence.PresenceChange;
+import dev.presence.TypingEvent;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
@@ -13,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * With a single engine it delivers nothing (there is no other node); several engines that share one
  * instance and one {@link InMemoryPresenceStore} behave as several nodes.
  *
- * <p>Thread-safe. Honours interest: a node receives only changes of users it watches.
+ * <p>Thread-safe. Honours interest: a node receives only changes of users it watches and typing in
+ * channels it watches.
  */
 public final class LocalPresenceBus implements PresenceBus {
   private static final Logger log = LoggerFactory.getLogger(LocalPresenceBus.class);
@@ -48,6 +50,7 @@ public final class LocalPresenceBus implements PresenceBus {
     private final String nodeId;
     private final Listener listener;
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    private final Set<String> watchedChannels = ConcurrentHashMap.newKeySet();
     private volatile boolean open = true;
 
     LocalConnection(String nodeId, Listener listener) {
@@ -66,6 +69,41 @@ public final class LocalPresenceBus implements PresenceBus {
         if (node != this && node.open && node.watched.contains(userId)) {
           node.deliver(change);
         }
+      }
+    }
+
+    @Override
+    public void publishTyping(TypingEvent event) {
+      Objects.requireNonNull(event, "event");
+      if (!open) {
+        return;
+      }
+      for (LocalConnection node : nodes.values()) {
+        if (node != this && node.open && node.watchedChannels.contains(event.channelId())) {
+          node.deliverTyping(event);
+        }
+      }
+    }
+
+    private void deliverTyping(TypingEvent event) {
+      try {
+        listener.onTyping(event);
+      } catch (RuntimeException e) {
+        log.warn("bus listener of node '{}' failed on typing in '{}'", nodeId, event.channelId(), e);
+      }
+    }
+
+    @Override
+    public void watchChannels(Collection<String> channelIds) {
+      for (String channelId : channelIds) {
+        watchedChannels.add(Objects.requireNonNull(channelId, "channelId"));
+      }
+    }
+
+    @Override
+    public void unwatchChannels(Collection<String> channelIds) {
+      for (String channelId : channelIds) {
+        watchedChannels.remove(Objects.requireNonNull(channelId, "channelId"));
       }
     }
 

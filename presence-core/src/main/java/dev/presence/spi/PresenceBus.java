@@ -1,11 +1,12 @@
 package dev.presence.spi;
 
 import dev.presence.PresenceChange;
+import dev.presence.TypingEvent;
 import java.util.Collection;
 
 /**
- * How presence changes travel between nodes. Interest-based: a node receives only changes of the
- * users it watches, never a global broadcast.
+ * How presence changes and typing events travel between nodes. Interest-based: a node receives only
+ * changes of the users it watches and typing in the channels it watches, never a global broadcast.
  *
  * <p>Implementations must be thread-safe. Delivery may be lost, duplicated or reordered between
  * nodes; receivers use the version to drop anything not newer than what they have. Every
@@ -36,6 +37,9 @@ public interface PresenceBus extends AutoCloseable {
   interface Listener {
     /** Called for each change of a watched user published by another node. */
     void onPresenceChange(PresenceChange change);
+
+    /** Called for each typing event in a watched channel published by another node. */
+    default void onTyping(TypingEvent event) {}
   }
 
   /** One node's membership in the bus. Thread-safe. */
@@ -61,6 +65,27 @@ public interface PresenceBus extends AutoCloseable {
      * @throws NullPointerException if the collection or an id is null
      */
     void unwatchUsers(Collection<String> userIds);
+
+    /**
+     * Sends a typing event to every other node that watches its channel. Never blocks.
+     *
+     * @throws NullPointerException if {@code event} is null
+     */
+    void publishTyping(TypingEvent event);
+
+    /**
+     * Starts receiving typing events of these channels. Idempotent.
+     *
+     * @throws NullPointerException if the collection or an id is null
+     */
+    void watchChannels(Collection<String> channelIds);
+
+    /**
+     * Stops receiving typing events of these channels.
+     *
+     * @throws NullPointerException if the collection or an id is null
+     */
+    void unwatchChannels(Collection<String> channelIds);
 
     /** Leaves the bus: nothing more is delivered to this node. Idempotent. */
     @Override

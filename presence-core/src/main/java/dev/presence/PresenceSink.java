@@ -1,0 +1,39 @@
+package dev.presence;
+
+import java.util.List;
+
+/**
+ * Where a subscriber's deliveries go: the application implements it to write to its socket.
+ *
+ * <p>Contract:
+ *
+ * <ul>
+ *   <li>Calls for one subscriber never overlap and arrive in order; calls for different subscribers
+ *       may run concurrently on different threads of the delivery executor.
+ *   <li>Never called while the engine holds a lock, and never on the thread that reported the change,
+ *       unless the application configured a direct delivery executor.
+ *   <li>Should be fast. A slow or blocked sink delays only itself: while one of its calls runs, its
+ *       further changes coalesce (latest per user), so its buffer never holds more than one entry
+ *       per watched user.
+ *   <li>A sink that throws is logged and counted in {@link PresenceStats#sinkFailures()}; the
+ *       subscriber stays open and later deliveries go on.
+ * </ul>
+ */
+public interface PresenceSink {
+
+  /**
+   * A batch of presence changes: the latest presence of each user that changed since the last
+   * batch, at most one batch per flush interval. Users whose change was reversed within the window
+   * are left out.
+   *
+   * @param changes one entry per user, never empty
+   */
+  void onPresence(List<UserPresence> changes);
+
+  /**
+   * Typing events, delivered promptly rather than held for the flush interval.
+   *
+   * @param events in order, never empty
+   */
+  void onTyping(List<TypingEvent> events);
+}

@@ -1,0 +1,31 @@
+package dev.presence;
+
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Queries as one user sees them, from {@link Presence#viewAs}: the visibility policy applies, an
+ * invisible user is offline, and the viewer sees its own real status.
+ *
+ * <p>Thread-safe.
+ */
+public interface PresenceView {
+
+  /** The viewer. */
+  String viewerUserId();
+
+  /**
+   * One user's presence as the viewer may see it.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   */
+  UserPresence get(String userId);
+
+  /**
+   * Many users' presence in one call, in the order asked.
+   *
+   * @throws IllegalArgumentException if an id is invalid
+   * @throws NullPointerException if {@code userIds} is null
+   */
+  List<UserPresence> getAll(Collection<String> userIds);
+}

@@ -1,0 +1,61 @@
+package dev.presence;
+
+import java.util.Collection;
+
+/**
+ * One receiver of presence and typing changes, usually one connected device of a watcher, created by
+ * {@link Presence#subscribe}. It watches users (a contact list) and channels (rooms); changes reach
+ * it only for those, coalesced and throttled, through its {@link PresenceSink}.
+ *
+ * <p>Thread-safe. A subscriber bound to a device connection closes by itself when that connection
+ * closes (disconnect, takeover by a reconnect, or expiry); the client subscribes again on its new
+ * connection and gets fresh state.
+ */
+public interface Subscriber extends AutoCloseable {
+
+  /** The user on whose behalf this subscriber watches; visibility is decided for this user. */
+  String watcherUserId();
+
+  /**
+   * Starts watching users and returns their current presence. From then on, only changes with a
+   * higher version than the snapshot's are delivered: nothing missed, nothing twice.
+   *
+   * @throws IllegalArgumentException if an id is invalid
+   * @throws LimitExceededException if the subscriber would watch more than {@code
+   *     maxSubscriptionsPerSubscriber} users and channels; nothing changes then
+   * @throws IllegalStateException if the subscriber is closed
+   */
+  PresenceSnapshot watchUsers(Collection<String> userIds);
+
+  /**
+   * Starts watching a channel: the presence of its members, and typing in it. Members who join
+   * later are delivered with their current presence in the next batch.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   * @throws LimitExceededException past {@code maxSubscriptionsPerSubscriber}
+   * @throws IllegalStateException if the subscriber is closed
+   */
+  PresenceSnapshot watchChannel(String channelId);
+
+  /**
+   * Stops watching these users directly (they may still be seen through a watched channel).
+   * Unwatching a user not watched does nothing.
+   *
+   * @throws IllegalArgumentException if an id is invalid
+   */
+  void unwatchUsers(Collection<String> userIds);
+
+  /**
+   * Stops watching a channel. Does nothing if it is not watched.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   */
+  void unwatchChannel(String channelId);
+
+  /** Whether the subscriber still receives. */
+  boolean isOpen();
+
+  /** Stops all deliveries and releases every subscription. Idempotent. */
+  @Override
+  void close();
+}

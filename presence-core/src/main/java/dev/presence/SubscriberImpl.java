@@ -1,0 +1,498 @@
+package dev.presence;
+
+import dev.presence.spi.UserRecord;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * A subscriber's state: one edge per user it can see (directly or through a watched channel), the
+ * edges changed since the last batch, pending typing events, and its flush timer.
+ *
+ * <p>The monitor guards everything here. Coalescing is the backpressure: an edge holds at most one
+ * pending presence, so a slow sink costs one entry per watched user at most. Sink calls run on the
+ * delivery executor, never under a lock, one at a time per subscriber.
+ */
+final class SubscriberImpl extends TimerNode implements Subscriber {
+  private final SubscriptionHub hub;
+  private final String watcherUserId;
+  private final PresenceSink sink;
+  /** The connection this subscriber is bound to, or null for an application sink. */
+  final DeviceSession connection;
+
+  private final Map<String, Edge> edges = new HashMap<>();
+  private final Set<String> channels = new HashSet<>();
+  private final ArrayDeque<Edge> dirty = new ArrayDeque<>();
+  /** Latest typing event per channel and user, in arrival order. */
+  private final LinkedHashMap<String, TypingEvent> typing = new LinkedHashMap<>();
+  private int directCount;
+  private boolean closed;
+  private boolean flushScheduled;
+  private boolean flushWanted;
+  private boolean inFlight;
+
+  SubscriberImpl(SubscriptionHub hub, String watcherUserId, PresenceSink sink, DeviceSession connection, int shard) {
+    super(shard);
+    this.hub = hub;
+    this.watcherUserId = watcherUserId;
+    this.sink = sink;
+    this.connection = connection;
+  }
+
+  /** What this subscriber knows of one user. */
+  static final class Edge {
+    final String userId;
+    boolean direct;
+    int channelRefs;
+    /** What the sink has (or the snapshot gave); null until the first snapshot of the user. */
+    UserPresence delivered;
+    /** The latest change not yet delivered, or null. */
+    UserPresence pending;
+    boolean queued;
+    boolean removed;
+
+    Edge(String userId) {
+      this.userId = userId;
+    }
+
+    long knownVersion() {
+      if (pending != null) {
+        return pending.version();
+      }
+      return delivered != null ? delivered.version() : -1;
+    }
+  }
+
+  @Override
+  public String watcherUserId() {
+    return watcherUserId;
+  }
+
+  // ------------------------------------------------------------ watching
+
+  @Override
+  public PresenceSnapshot watchUsers(Collection<String> userIds) {
+    Objects.requireNonNull(userIds, "userIds");
+    List<String> ids = List.copyOf(new java.util.LinkedHashSet<>(userIds));
+    for (String id : ids) {
+      Ids.check("userId", id);
+    }
+    synchronized (this) {
+      checkOpen();
+      int added = 0;
+      for (String id : ids) {
+        Edge edge = edges.get(id);
+        if (edge == null || !edge.direct) {
+          added++;
+        }
+      }
+      checkLimit(added);
+      for (String id : ids) {
+        Edge edge = edgeFor(id);
+        if (!edge.direct) {
+          edge.direct = true;
+          directCount++;
+          hub.addDirectWatcher(id, this);
+        }
+      }
+    }
+    List<UserPresence> snapshot = resolve(ids);
+    return new PresenceSnapshot(snapshot, List.of());
+  }
+
+  @Override
+  public PresenceSnapshot watchChannel(String channelId) {
+    Ids.check("channelId", channelId);
+    synchronized (this) {
+      checkOpen();
+      if (!channels.contains(channelId)) {
+        checkLimit(1);
+      }
+    }
+    List<String> members = hub.addChannelWatcher(channelId, this);
+    List<UserPresence> snapshot = resolve(members);
+    return new PresenceSnapshot(snapshot, hub.typingSnapshot(channelId, watcherUserId));
+  }
+
+  /** Called by the hub under the channel's monitor when this subscriber starts watching it. */
+  synchronized boolean channelWatched(String channelId, Collection<String> members) {
+    if (closed || !channels.add(channelId)) {
+      return false;
+    }
+    for (String member : members) {
+      edgeFor(member).channelRefs++;
+    }
+    return true;
+  }
+
+  /** Called by the hub under the channel's monitor when a member joins a watched channel. */
+  synchronized void memberJoined(String memberId) {
+    if (!closed) {
+      edgeFor(memberId).channelRefs++;
+    }
+  }
+
+  /** Called by the hub under the channel's monitor when a member leaves a watched channel. */
+  synchronized void memberLeft(String memberId) {
+    Edge edge = edges.get(memberId);
+    if (edge != null && edge.channelRefs > 0) {
+      edge.channelRefs--;
+      dropIfUnused(edge);
+    }
+  }
+
+  @Override
+  public void unwatchUsers(Collection<String> userIds) {
+    Objects.requireNonNull(userIds, "userIds");
+    for (String id : userIds) {
+      Ids.check("userId", id);
+    }
+    synchronized (this) {
+      for (String id : userIds) {
+        Edge edge = edges.get(id);
+        if (edge != null && edge.direct) {
+          edge.direct = false;
+          directCount--;
+          hub.removeDirectWatcher(id, this);
+          dropIfUnused(edge);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void unwatchChannel(String channelId) {
+    Ids.check("channelId", channelId);
+    hub.removeChannelWatcher(channelId, this);
+  }
+
+  /** Called by the hub under the channel's monitor. */
+  synchronized boolean channelUnwatched(String channelId, Collection<String> members) {
+    if (!channels.remove(channelId)) {
+      return false;
+    }
+    for (String member : members) {
+      memberLeft(member);
+    }
+    typing.keySet().removeIf(key -> key.startsWith(channelId + '\u0000'));
+    return true;
+  }
+
+  private void checkLimit(int adding) {
+    int max = hub.maxSubscriptions;
+    if (adding > 0 && directCount + channels.size() + adding > max) {
+      throw new LimitExceededException(
+          "subscriber of "
+              + Ids.shown(watcherUserId)
+              + " watches "
+              + (directCount + channels.size())
+              + " users and channels and asked for "
+              + adding
+              + " more; the limit (maxSubscriptionsPerSubscriber) is "
+              + max,
+          "maxSubscriptionsPerSubscriber",
+          max);
+    }
+  }
+
+  private Edge edgeFor(String userId) {
+    Edge edge = edges.get(userId);
+    if (edge == null) {
+      edge = new Edge(userId);
+      edges.put(userId, edge);
+      hub.addInterest(userId);
+    }
+    return edge;
+  }
+
+  private void dropIfUnused(Edge edge) {
+    if (!edge.direct && edge.channelRefs == 0) {
+      edges.remove(edge.userId);
+      edge.removed = true;
+      hub.removeInterest(edge.userId);
+    }
+  }
+
+  /**
+   * Reads the current records of these users and makes them the subscriber's baseline: pending
+   * changes not newer than the snapshot are dropped, newer ones stay for the next batch. Edges were
+   * registered before the read, so no change can fall between snapshot and stream.
+   */
+  private List<UserPresence> resolve(List<String> userIds) {
+    List<UserRecord> records = hub.engine.store.getAll(userIds);
+    List<UserPresence> snapshot = new ArrayList<>(records.size());
+    for (UserRecord record : records) {
+      snapshot.add(hub.viewOf(watcherUserId, record));
+    }
+    boolean flush = false;
+    synchronized (this) {
+      for (UserPresence view : snapshot) {
+        Edge edge = edges.get(view.userId());
+        if (edge == null) {
+          continue;
+        }
+        if (edge.delivered == null || view.version() > edge.delivered.version()) {
+          edge.delivered = view;
+        }
+        if (edge.pending != null && edge.pending.version() <= edge.delivered.version()) {
+          edge.pending = null;
+        }
+        flush |= edge.pending != null;
+      }
+      flush = flush && armFlush();
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+    return snapshot;
+  }
+
+  // ------------------------------------------------------------ delivery
+
+  /** A change of a user this subscriber may see (visibility already checked). */
+  void offer(UserPresence presence) {
+    boolean flush;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      Edge edge = edges.get(presence.userId());
+      if (edge == null || presence.version() <= edge.knownVersion()) {
+        return;
+      }
+      flush = setPending(edge, presence);
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+  }
+
+  /**
+   * A member joined a watched channel and is new to this subscriber: its baseline is "unknown" and
+   * its current presence goes out in the next batch (an offline member with no text sends nothing).
+   */
+  void memberBaseline(UserPresence presence) {
+    boolean flush = false;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      Edge edge = edges.get(presence.userId());
+      if (edge == null || edge.delivered != null) {
+        return;
+      }
+      edge.delivered = UserPresence.unknown(presence.userId());
+      if (presence.version() > edge.knownVersion()) {
+        flush = setPending(edge, presence);
+      } else if (edge.pending != null) {
+        flush = armFlush();
+      }
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+  }
+
+  /** Under the monitor: queues a pending change; whether the caller must schedule the flush. */
+  private boolean setPending(Edge edge, UserPresence presence) {
+    edge.pending = presence;
+    if (!edge.queued) {
+      edge.queued = true;
+      dirty.add(edge);
+    }
+    return edge.delivered != null && armFlush();
+  }
+
+  /** Under the channel's monitor: whether this member is new to this subscriber (no baseline yet). */
+  synchronized boolean needsBaseline(String memberId) {
+    Edge edge = edges.get(memberId);
+    return edge != null && edge.delivered == null;
+  }
+
+  /** A typing event in a watched channel (visibility already checked). */
+  void offerTyping(TypingEvent event) {
+    synchronized (this) {
+      if (closed || !channels.contains(event.channelId())) {
+        return;
+      }
+      String key = event.channelId() + '\u0000' + event.userId();
+      typing.remove(key);
+      typing.put(key, event);
+    }
+    dispatch(false);
+  }
+
+  /** Under the monitor: whether the caller must schedule the flush timer now. */
+  private boolean armFlush() {
+    if (flushScheduled || closed) {
+      return false;
+    }
+    flushScheduled = true;
+    return true;
+  }
+
+  @Override
+  void onTimer(long nowNanos) {
+    synchronized (this) {
+      flushScheduled = false;
+    }
+    dispatch(true);
+  }
+
+  /**
+   * Hands pending typing (always) and pending presence (when the flush is due) to the executor, one
+   * call at a time. A flush that falls due while a call runs is remembered and done when it returns.
+   */
+  void dispatch(boolean flushDue) {
+    List<TypingEvent> typingBatch = null;
+    List<UserPresence> presenceBatch = null;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      if (inFlight) {
+        flushWanted |= flushDue;
+        return;
+      }
+      if (!typing.isEmpty()) {
+        typingBatch = List.copyOf(typing.values());
+        typing.clear();
+      }
+      if (flushDue || flushWanted) {
+        flushWanted = false;
+        presenceBatch = collect();
+      }
+      if (typingBatch == null && presenceBatch == null) {
+        return;
+      }
+      inFlight = true;
+    }
+    List<TypingEvent> typingToSend = typingBatch;
+    List<UserPresence> presenceToSend = presenceBatch;
+    try {
+      hub.delivery.execute(() -> deliver(typingToSend, presenceToSend));
+    } catch (RejectedExecutionException e) {
+      synchronized (this) {
+        inFlight = false;
+      }
+      hub.sinkFailed(this, e);
+    }
+  }
+
+  /** Under the monitor: the batch of changed users, leaving out changes that were reversed. */
+  private List<UserPresence> collect() {
+    List<UserPresence> batch = null;
+    int waiting = 0;
+    for (int i = dirty.size(); i > 0; i--) {
+      Edge edge = dirty.poll();
+      if (edge.removed || edge.pending == null) {
+        edge.queued = false;
+        continue;
+      }
+      if (edge.delivered == null) {
+        dirty.add(edge); // its snapshot is still being read
+        waiting++;
+        continue;
+      }
+      edge.queued = false;
+      UserPresence next = edge.pending;
+      edge.pending = null;
+      UserPresence previous = edge.delivered;
+      edge.delivered = next;
+      if (next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
+        continue; // changed and changed back within the window: nothing to tell
+      }
+      if (batch == null) {
+        batch = new ArrayList<>();
+      }
+      batch.add(next);
+    }
+    return batch;
+  }
+
+  private void deliver(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+    try {
+      if (typingBatch != null) {
+        try {
+          sink.onTyping(typingBatch);
+        } catch (RuntimeException | Error e) {
+          hub.sinkFailed(this, e);
+        }
+      }
+      if (presenceBatch != null) {
+        try {
+          sink.onPresence(presenceBatch);
+        } catch (RuntimeException | Error e) {
+          hub.sinkFailed(this, e);
+        }
+      }
+    } finally {
+      boolean more;
+      synchronized (this) {
+        inFlight = false;
+        more = !closed && (flushWanted || !typing.isEmpty());
+      }
+      if (more) {
+        dispatch(false);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  @Override
+  public synchronized boolean isOpen() {
+    return !closed;
+  }
+
+  @Override
+  public void close() {
+    List<String> watchedChannels;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      watchedChannels = List.copyOf(channels);
+    }
+    for (String channelId : watchedChannels) {
+      hub.removeChannelWatcher(channelId, this);
+    }
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (Edge edge : edges.values()) {
+        edge.removed = true;
+        if (edge.direct) {
+          hub.removeDirectWatcher(edge.userId, this);
+        }
+        hub.removeInterest(edge.userId);
+      }
+      edges.clear();
+      channels.clear();
+      dirty.clear();
+      typing.clear();
+    }
+    hub.subscriberClosed(this);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("this subscriber is closed");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Subscriber{watcher=" + watcherUserId + (connection != null ? ", " + connection : "") + "}";
+  }
+}

@@ -1,0 +1,529 @@
+package dev.presence;
+
+import dev.presence.spi.PresenceBus;
+import dev.presence.spi.UserRecord;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Interest-based fanout: who watches which user (directly or through a channel), channel membership,
+ * and typing bursts. A change reaches only the subscribers that watch its user, so its cost follows
+ * its watchers, not everyone connected.
+ *
+ * <p>Lock order, to stay deadlock-free: user lock, then channel monitor, then subscriber monitor.
+ * Nothing here takes a user lock, and sinks and the visibility policy run under no lock.
+ */
+final class SubscriptionHub {
+  private static final Logger log = LoggerFactory.getLogger(Presence.class);
+
+  final PresenceEngine engine;
+  final Executor delivery;
+  private final ExecutorService ownedDelivery;
+  private final VisibilityPolicy visibility;
+  final int maxSubscriptions;
+  private final long flushNanos;
+  private final long typingTimeoutNanos;
+  private final long typingRefreshNanos;
+  private final int maxTypingChannels;
+
+  /** User id → subscribers that watch it directly. */
+  private final ConcurrentHashMap<String, Set<SubscriberImpl>> directWatchers = new ConcurrentHashMap<>();
+  /** User id → channels it is a member of. */
+  private final ConcurrentHashMap<String, Set<String>> memberships = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+  /** User id → number of subscriber edges on this node; the bus watches users with any. */
+  private final ConcurrentHashMap<String, AtomicInteger> interest = new ConcurrentHashMap<>();
+  /** User id → channels it is typing in now. */
+  private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
+
+  private final LongAdder subscribers = new LongAdder();
+  private final LongAdder sinkFailures = new LongAdder();
+  private final LongAdder visibilityFailures = new LongAdder();
+
+  SubscriptionHub(PresenceEngine engine, PresenceBuilder builder, PresenceBuilder.EngineSettings settings) {
+    this.engine = engine;
+    if (builder.deliveryExecutor != null) {
+      this.delivery = builder.deliveryExecutor;
+      this.ownedDelivery = null;
+    } else {
+      AtomicInteger threads = new AtomicInteger();
+      this.ownedDelivery =
+          Executors.newCachedThreadPool(
+              runnable -> {
+                Thread thread =
+                    new Thread(runnable, "presence-delivery-" + settings.nodeId() + "-" + threads.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+              });
+      this.delivery = ownedDelivery;
+    }
+    this.visibility =
+        builder.visibilityPolicy != null ? builder.visibilityPolicy : VisibilityPolicy.everyone();
+    this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
+    this.flushNanos = settings.flushNanos();
+    this.typingTimeoutNanos = settings.typingTimeoutNanos();
+    this.typingRefreshNanos = settings.typingRefreshNanos();
+    this.maxTypingChannels = settings.maxTypingChannelsPerUser();
+  }
+
+  // ------------------------------------------------------------ subscribers
+
+  SubscriberImpl subscribe(String watcherUserId, PresenceSink sink, DeviceSession connection) {
+    SubscriberImpl subscriber =
+        new SubscriberImpl(this, watcherUserId, sink, connection, engine.wheel.shardFor(System.identityHashCode(sink)));
+    subscribers.increment();
+    return subscriber;
+  }
+
+  void subscriberClosed(SubscriberImpl subscriber) {
+    engine.wheel.cancel(subscriber);
+    subscribers.decrement();
+  }
+
+  void addDirectWatcher(String userId, SubscriberImpl subscriber) {
+    directWatchers.computeIfAbsent(userId, id -> ConcurrentHashMap.newKeySet()).add(subscriber);
+  }
+
+  void removeDirectWatcher(String userId, SubscriberImpl subscriber) {
+    directWatchers.computeIfPresent(
+        userId,
+        (id, set) -> {
+          set.remove(subscriber);
+          return set.isEmpty() ? null : set;
+        });
+  }
+
+  void addInterest(String userId) {
+    interest.compute(
+        userId,
+        (id, count) -> {
+          if (count == null) {
+            engine.busWatchUsers(List.of(id));
+            return new AtomicInteger(1);
+          }
+          count.incrementAndGet();
+          return count;
+        });
+  }
+
+  void removeInterest(String userId) {
+    interest.computeIfPresent(
+        userId,
+        (id, count) -> {
+          if (count.decrementAndGet() > 0) {
+            return count;
+          }
+          engine.busUnwatchUsers(List.of(id));
+          return null;
+        });
+  }
+
+  /** Adds a watcher to a channel; returns the members it now sees. */
+  List<String> addChannelWatcher(String channelId, SubscriberImpl subscriber) {
+    while (true) {
+      Channel channel = channelFor(channelId);
+      synchronized (channel) {
+        if (channel.retired) {
+          continue;
+        }
+        List<String> members = List.copyOf(channel.members);
+        if (subscriber.channelWatched(channelId, members)) {
+          if (channel.watchers.isEmpty()) {
+            engine.busWatchChannels(List.of(channelId));
+          }
+          channel.watchers.add(subscriber);
+        }
+        return members;
+      }
+    }
+  }
+
+  void removeChannelWatcher(String channelId, SubscriberImpl subscriber) {
+    Channel channel = channels.get(channelId);
+    if (channel == null) {
+      return;
+    }
+    synchronized (channel) {
+      if (channel.watchers.remove(subscriber)) {
+        subscriber.channelUnwatched(channelId, List.copyOf(channel.members));
+        if (channel.watchers.isEmpty()) {
+          engine.busUnwatchChannels(List.of(channelId));
+        }
+        retireIfUnused(channel);
+      }
+    }
+  }
+
+  void scheduleFlush(SubscriberImpl subscriber) {
+    if (flushNanos == 0) {
+      subscriber.onTimer(engine.ticker.read());
+    } else {
+      engine.wheel.schedule(subscriber, engine.ticker.read() + flushNanos);
+    }
+  }
+
+  void sinkFailed(SubscriberImpl subscriber, Throwable failure) {
+    if (failure instanceof VirtualMachineError error) {
+      throw error;
+    }
+    sinkFailures.increment();
+    log.warn("presence sink of {} failed", subscriber, failure);
+  }
+
+  // ------------------------------------------------------------ visibility
+
+  /** What {@code watcher} may see of a user, from the user's record. */
+  UserPresence viewOf(String watcher, UserRecord record) {
+    String target = record.userId();
+    if (watcher.equals(target)) {
+      UserPresence shown = record.presence();
+      return new UserPresence(target, record.selfState(), record.customText(), shown.lastSeen(), shown.version());
+    }
+    if (!canSee(watcher, target)) {
+      return UserPresence.unknown(target);
+    }
+    return record.presence();
+  }
+
+  boolean canSee(String watcher, String target) {
+    if (watcher.equals(target)) {
+      return true;
+    }
+    try {
+      return visibility.canSee(watcher, target);
+    } catch (RuntimeException e) {
+      visibilityFailures.increment();
+      log.warn("visibility policy failed for {} watching {}; hiding", Ids.shown(watcher), Ids.shown(target), e);
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------ presence fanout
+
+  /**
+   * Fans a change out to its watchers. {@code record} is the user's record after the change when it
+   * was made here, or null when it came from another node.
+   */
+  void onChange(PresenceChange change, UserRecord record) {
+    String userId = change.userId();
+    Set<SubscriberImpl> direct = directWatchers.get(userId);
+    if (direct != null) {
+      for (SubscriberImpl subscriber : direct) {
+        offer(subscriber, change, record);
+      }
+    }
+    Set<String> memberOf = memberships.get(userId);
+    if (memberOf != null) {
+      for (String channelId : memberOf) {
+        Channel channel = channels.get(channelId);
+        if (channel != null) {
+          for (SubscriberImpl subscriber : channel.watchers) {
+            offer(subscriber, change, record);
+          }
+        }
+      }
+    }
+  }
+
+  private void offer(SubscriberImpl subscriber, PresenceChange change, UserRecord record) {
+    String watcher = subscriber.watcherUserId();
+    String target = change.userId();
+    if (watcher.equals(target)) {
+      UserRecord own = record != null ? record : engine.store.get(target);
+      if (own.version() >= change.version()) {
+        subscriber.offer(viewOf(watcher, own));
+      }
+      return;
+    }
+    if (canSee(watcher, target)) {
+      subscriber.offer(change.current());
+    }
+  }
+
+  // ------------------------------------------------------------ channels
+
+  void join(String channelId, String userId) {
+    while (true) {
+      Channel channel = channelFor(channelId);
+      synchronized (channel) {
+        if (channel.retired) {
+          continue;
+        }
+        if (!channel.members.add(userId)) {
+          return;
+        }
+        memberships.computeIfAbsent(userId, id -> ConcurrentHashMap.newKeySet()).add(channelId);
+        List<SubscriberImpl> needBaseline = new ArrayList<>();
+        for (SubscriberImpl watcher : channel.watchers) {
+          watcher.memberJoined(userId);
+          if (watcher.needsBaseline(userId)) {
+            needBaseline.add(watcher);
+          }
+        }
+        if (!needBaseline.isEmpty()) {
+          UserRecord record = engine.store.get(userId);
+          for (SubscriberImpl watcher : needBaseline) {
+            if (watcher.watcherUserId().equals(userId) || canSee(watcher.watcherUserId(), userId)) {
+              watcher.memberBaseline(viewOf(watcher.watcherUserId(), record));
+            } else {
+              watcher.memberBaseline(UserPresence.unknown(userId));
+            }
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  void leave(String channelId, String userId) {
+    Channel channel = channels.get(channelId);
+    if (channel == null) {
+      return;
+    }
+    synchronized (channel) {
+      if (!channel.members.remove(userId)) {
+        return;
+      }
+      memberships.computeIfPresent(
+          userId,
+          (id, set) -> {
+            set.remove(channelId);
+            return set.isEmpty() ? null : set;
+          });
+      for (SubscriberImpl watcher : channel.watchers) {
+        watcher.memberLeft(userId);
+      }
+      TypingBurst burst = channel.typing.get(userId);
+      if (burst != null) {
+        endBurst(burst, true);
+      }
+      retireIfUnused(channel);
+    }
+  }
+
+  Set<String> members(String channelId) {
+    Channel channel = channels.get(channelId);
+    return channel == null ? Set.of() : Set.copyOf(channel.members);
+  }
+
+  private Channel channelFor(String channelId) {
+    Channel channel = channels.get(channelId);
+    return channel != null ? channel : channels.computeIfAbsent(channelId, Channel::new);
+  }
+
+  /** Under the channel's monitor. */
+  private void retireIfUnused(Channel channel) {
+    if (channel.isUnused()) {
+      channel.retired = true;
+      channels.remove(channel.id, channel);
+    }
+  }
+
+  // ------------------------------------------------------------ typing
+
+  boolean typing(DeviceSession session, String channelId) {
+    if (session.phase != DeviceSession.CONNECTED) {
+      return false;
+    }
+    if (session.user.mode == StatusMode.INVISIBLE) {
+      return true; // an invisible user's typing goes nowhere
+    }
+    String userId = session.user.userId;
+    while (true) {
+      Channel channel = channelFor(channelId);
+      synchronized (channel) {
+        if (channel.retired) {
+          continue;
+        }
+        long now = engine.ticker.read();
+        TypingBurst burst = channel.typing.get(userId);
+        if (burst == null) {
+          reserveTypingChannel(userId, channelId);
+          burst = new TypingBurst(this, channel, session, now);
+          channel.typing.put(userId, burst);
+          engine.wheel.schedule(burst, now + typingTimeoutNanos);
+          fanoutTyping(channel, event(burst, TypingEvent.Kind.STARTED, now), true);
+        } else {
+          burst.device = session;
+          burst.lastSignal = now;
+          if (now - burst.lastSent >= typingRefreshNanos) {
+            burst.lastSent = now;
+            fanoutTyping(channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
+          }
+        }
+        return true;
+      }
+    }
+  }
+
+  private void reserveTypingChannel(String userId, String channelId) {
+    boolean[] rejected = new boolean[1];
+    int[] count = new int[1];
+    typingByUser.compute(
+        userId,
+        (id, set) -> {
+          Set<String> channelsTyped = set != null ? set : ConcurrentHashMap.newKeySet();
+          if (channelsTyped.size() >= maxTypingChannels) {
+            rejected[0] = true;
+            count[0] = channelsTyped.size();
+          } else {
+            channelsTyped.add(channelId);
+          }
+          return channelsTyped;
+        });
+    if (rejected[0]) {
+      throw new LimitExceededException(
+          "user "
+              + Ids.shown(userId)
+              + " is already typing in "
+              + count[0]
+              + " channels; the limit (maxTypingChannelsPerUser) is "
+              + maxTypingChannels,
+          "maxTypingChannelsPerUser",
+          maxTypingChannels);
+    }
+  }
+
+  /** Ends the user's typing in a channel (stop or message sent). */
+  void stopTyping(DeviceSession session, String channelId) {
+    Channel channel = channels.get(channelId);
+    if (channel == null) {
+      return;
+    }
+    synchronized (channel) {
+      TypingBurst burst = channel.typing.get(session.user.userId);
+      if (burst != null) {
+        endBurst(burst, true);
+      }
+    }
+  }
+
+  void typingTimer(TypingBurst burst, long now) {
+    Channel channel = burst.channel;
+    synchronized (channel) {
+      if (burst.ended) {
+        return;
+      }
+      if (now - burst.lastSignal >= typingTimeoutNanos) {
+        endBurst(burst, true);
+      } else {
+        engine.wheel.schedule(burst, burst.lastSignal + typingTimeoutNanos);
+      }
+    }
+  }
+
+  /**
+   * Ends every burst of a user (all of its connections if {@code session} is null, else only the
+   * ones that connection typed last). Called under the user lock.
+   */
+  void endTypingOf(String userId, DeviceSession session) {
+    Set<String> typed = typingByUser.get(userId);
+    if (typed == null) {
+      return;
+    }
+    for (String channelId : List.copyOf(typed)) {
+      Channel channel = channels.get(channelId);
+      if (channel == null) {
+        continue;
+      }
+      synchronized (channel) {
+        TypingBurst burst = channel.typing.get(userId);
+        if (burst != null && (session == null || burst.device == session)) {
+          endBurst(burst, true);
+        }
+      }
+    }
+  }
+
+  /** Under the channel's monitor. */
+  private void endBurst(TypingBurst burst, boolean announce) {
+    Channel channel = burst.channel;
+    burst.ended = true;
+    channel.typing.remove(burst.userId, burst);
+    engine.wheel.cancel(burst);
+    typingByUser.computeIfPresent(
+        burst.userId,
+        (id, set) -> {
+          set.remove(channel.id);
+          return set.isEmpty() ? null : set;
+        });
+    if (announce) {
+      fanoutTyping(channel, new TypingEvent(channel.id, burst.userId, TypingEvent.Kind.STOPPED, null), true);
+    }
+    retireIfUnused(channel);
+  }
+
+  private TypingEvent event(TypingBurst burst, TypingEvent.Kind kind, long now) {
+    return new TypingEvent(burst.channel.id, burst.userId, kind, expiry(now));
+  }
+
+  private Instant expiry(long fromNanos) {
+    long ahead = fromNanos + typingTimeoutNanos - engine.ticker.read();
+    return Instant.ofEpochMilli(engine.clock.millis() + TimeUnit.NANOSECONDS.toMillis(ahead));
+  }
+
+  /** Sends a typing event to the channel's watchers here, never back to the typist. */
+  private void fanoutTyping(Channel channel, TypingEvent event, boolean publish) {
+    for (SubscriberImpl watcher : channel.watchers) {
+      String watcherId = watcher.watcherUserId();
+      if (!watcherId.equals(event.userId()) && canSee(watcherId, event.userId())) {
+        watcher.offerTyping(event);
+      }
+    }
+    if (publish) {
+      engine.busPublishTyping(event);
+    }
+  }
+
+  /** A typing event from another node. */
+  void onRemoteTyping(TypingEvent event) {
+    Channel channel = channels.get(event.channelId());
+    if (channel != null) {
+      fanoutTyping(channel, event, false);
+    }
+  }
+
+  /** Who is typing in a channel now, as {@code watcher} may see it. */
+  List<TypingEvent> typingSnapshot(String channelId, String watcher) {
+    Channel channel = channels.get(channelId);
+    if (channel == null) {
+      return List.of();
+    }
+    List<TypingEvent> result = new ArrayList<>();
+    synchronized (channel) {
+      for (TypingBurst burst : channel.typing.values()) {
+        if (!burst.userId.equals(watcher) && canSee(watcher, burst.userId)) {
+          result.add(event(burst, TypingEvent.Kind.STARTED, burst.lastSignal));
+        }
+      }
+    }
+    return result;
+  }
+
+  // ------------------------------------------------------------ lifecycle and stats
+
+  long subscriberCount() {
+    return subscribers.sum();
+  }
+
+  long sinkFailureCount() {
+    return sinkFailures.sum();
+  }
+
+  void close() {
+    if (ownedDelivery != null) {
+      ownedDelivery.shutdown();
+    }
+  }
+}

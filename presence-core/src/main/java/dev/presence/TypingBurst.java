@@ -1,0 +1,34 @@
+package dev.presence;
+
+/**
+ * One user typing in one channel: from the first keystroke until stop, message sent, the typing
+ * device's connection closing, or the timeout after the last keystroke. Guarded by the channel's
+ * monitor; its timer fires at the timeout and re-checks the last keystroke (lazy, like devices).
+ */
+final class TypingBurst extends TimerNode {
+  final SubscriptionHub hub;
+  final Channel channel;
+  final String userId;
+  /** The connection that typed last; the burst ends if it closes. */
+  DeviceSession device;
+  /** Ticker time of the last keystroke. */
+  long lastSignal;
+  /** Ticker time of the last start or refresh sent to receivers. */
+  long lastSent;
+  boolean ended;
+
+  TypingBurst(SubscriptionHub hub, Channel channel, DeviceSession device, long now) {
+    super(device.user.shard);
+    this.hub = hub;
+    this.channel = channel;
+    this.userId = device.user.userId;
+    this.device = device;
+    this.lastSignal = now;
+    this.lastSent = now;
+  }
+
+  @Override
+  void onTimer(long nowNanos) {
+    hub.typingTimer(this, nowNanos);
+  }
+}

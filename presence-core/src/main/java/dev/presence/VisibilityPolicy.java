@@ -1,0 +1,24 @@
+package dev.presence;
+
+/**
+ * Decides whether a watcher may see a target at all. A target the watcher may not see appears as
+ * {@link UserPresence#unknown unknown} (offline, no last seen) in snapshots and queries, and produces
+ * no presence or typing event for that watcher.
+ *
+ * <p>Called on every delivery decision, from any thread, possibly while the engine holds a user or
+ * channel lock: it must be fast, thread-safe, must not block and must not call back into the engine. If it throws, the target is treated as not visible (fail closed),
+ * and the failure is logged.
+ */
+@FunctionalInterface
+public interface VisibilityPolicy {
+
+  /**
+   * Whether {@code watcherUserId} may see {@code targetUserId}. Never called with a user and itself.
+   */
+  boolean canSee(String watcherUserId, String targetUserId);
+
+  /** Everyone may see everyone. */
+  static VisibilityPolicy everyone() {
+    return (watcher, target) -> true;
+  }
+}
