@@ -66,6 +66,7 @@ final class PresenceEngine implements Presence {
   private final LongAdder listenerFailures = new LongAdder();
 
   private final Object tickLock = new Object();
+  private final Runnable tickTask = this::tick;
   private volatile boolean closed;
   private Future<?> nextTick;
 
@@ -164,12 +165,8 @@ final class PresenceEngine implements Presence {
     }
     boolean absorbs = entry.allInGrace();
     session.recorded = DeviceActivity.ACTIVE;
-    StoreUpdate update;
-    try {
-      update = store.apply(entry.userId, putDevice(session, clock.millis()), policy);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(e.getMessage(), e);
-    }
+    // The store enforces the limit across nodes; it throws before anything changes.
+    StoreUpdate update = store.apply(entry.userId, putDevice(session, clock.millis()), policy);
     entry.add(session);
     if (absorbs) {
       reconnectsAbsorbed.increment();
@@ -777,7 +774,7 @@ final class PresenceEngine implements Presence {
         return;
       }
       try {
-        nextTick = scheduler.schedule(this::tick, wheel.tickNanos(), TimeUnit.NANOSECONDS);
+        nextTick = scheduler.schedule(tickTask, wheel.tickNanos(), TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
         log.error("the scheduler rejected the presence timer; deadlines will not fire", e);
       }

@@ -482,6 +482,13 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       dirty.clear();
       typing.clear();
     }
+    if (connection != null) {
+      synchronized (connection.user) {
+        if (connection.subscribers != null) {
+          connection.subscribers.remove(this);
+        }
+      }
+    }
     hub.subscriberClosed(this);
   }
 
