@@ -81,10 +81,10 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   @Override
   public PresenceSnapshot watchUsers(Collection<String> userIds) {
     Objects.requireNonNull(userIds, "userIds");
-    List<String> ids = List.copyOf(new java.util.LinkedHashSet<>(userIds));
-    for (String id : ids) {
+    for (String id : userIds) {
       Ids.check("userId", id);
     }
+    List<String> ids = List.copyOf(new java.util.LinkedHashSet<>(userIds));
     synchronized (this) {
       checkOpen();
       int added = 0;
