@@ -459,7 +459,7 @@ final class PresenceEngine implements Presence {
   @Override
   public List<UserPresence> getAll(Collection<String> userIds) {
     Objects.requireNonNull(userIds, "userIds");
-    List<String> ids = List.copyOf(userIds);
+    List<String> ids = new ArrayList<>(userIds);
     for (String id : ids) {
       Ids.check("userId", id);
     }
