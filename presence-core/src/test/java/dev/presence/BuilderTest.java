@@ -48,13 +48,14 @@ class BuilderTest {
     return Arguments.of(name, set, setNull);
   }
 
+  static Stream<Arguments> nullableSetters() {
+    return setters().filter(arguments -> arguments.get()[2] != null); // an int cannot be null
+  }
+
   @ParameterizedTest(name = "{0}")
-  @MethodSource("setters")
+  @MethodSource("nullableSetters")
   void aNullSettingIsANullPointerExceptionNamingIt(
       String name, Consumer<PresenceBuilder> set, Consumer<PresenceBuilder> setNull) {
-    if (setNull == null) {
-      return; // an int cannot be null
-    }
     assertThatThrownBy(() -> setNull.accept(Presence.builder()))
         .isInstanceOf(NullPointerException.class)
         .hasMessage(name);
