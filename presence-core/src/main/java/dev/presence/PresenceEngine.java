@@ -171,6 +171,10 @@ final class PresenceEngine implements Presence {
     if (old.phase == DeviceSession.GRACE) {
       reconnectsAbsorbed.increment();
       devicesInGrace.decrement();
+      // While in grace here the device may have connected to another node, which now owns its
+      // record and would remove it at the end of its own grace: write it back as this node's.
+      // The activity is unchanged (unless that node changed it), so others normally see nothing.
+      session.recorded = null;
     } else {
       devicesConnected.decrement();
     }
