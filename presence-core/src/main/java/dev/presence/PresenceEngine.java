@@ -33,6 +33,8 @@ final class PresenceEngine implements Presence {
   private static final int TIMER_SHARDS = 16;
   /** How soon a timer retries a store write that failed. */
   private static final long STORE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** Longer status expiries are capped to this, which keeps nanosecond deadlines from overflowing. */
+  private static final Duration MAX_STATUS_EXPIRY = Duration.ofDays(100 * 365);
 
   final Ticker ticker;
   final InstantSource clock;
@@ -187,6 +189,10 @@ final class PresenceEngine implements Presence {
     if (old.phase == DeviceSession.GRACE) {
       reconnectsAbsorbed.increment();
       devicesInGrace.decrement();
+      // While in grace here the device may have connected to another node, which now owns its
+      // record and would remove it at the end of its own grace: write it back as this node's.
+      // The activity is unchanged (unless that node changed it), so others normally see nothing.
+      session.recorded = null;
     } else {
       devicesConnected.decrement();
     }
@@ -420,6 +426,10 @@ final class PresenceEngine implements Presence {
     if (expiresAfter != null && (expiresAfter.isNegative() || expiresAfter.isZero())) {
       throw new IllegalArgumentException("expiresAfter must be positive but was " + expiresAfter);
     }
+    Duration lasts =
+        expiresAfter == null || expiresAfter.compareTo(MAX_STATUS_EXPIRY) <= 0
+            ? expiresAfter
+            : MAX_STATUS_EXPIRY;
     checkOpen();
     while (true) {
       UserEntry entry = entryFor(userId);
@@ -429,7 +439,7 @@ final class PresenceEngine implements Presence {
         }
         try {
           long nowMillis = clock.millis();
-          long expiresAtMillis = expiresAfter == null ? 0 : nowMillis + Math.max(1, expiresAfter.toMillis());
+          long expiresAtMillis = lasts == null ? 0 : nowMillis + Math.max(1, lasts.toMillis());
           StoreUpdate update =
               store.apply(
                   userId, new StoreMutation.SetStatus(mode, text, expiresAtMillis, nowMillis), policy);
@@ -437,9 +447,9 @@ final class PresenceEngine implements Presence {
             wheel.cancel(entry.statusTimer);
             entry.statusTimer = null;
           }
-          if (expiresAfter != null) {
+          if (lasts != null) {
             entry.statusTimer = new StatusTimer(this, entry, expiresAtMillis);
-            wheel.schedule(entry.statusTimer, ticker.read() + expiresAfter.toNanos());
+            wheel.schedule(entry.statusTimer, ticker.read() + lasts.toNanos());
           }
           applied(entry, update);
           return update.current().presence();
@@ -528,7 +538,7 @@ final class PresenceEngine implements Presence {
   @Override
   public List<UserPresence> getAll(Collection<String> userIds) {
     Objects.requireNonNull(userIds, "userIds");
-    List<String> ids = List.copyOf(userIds);
+    List<String> ids = new ArrayList<>(userIds);
     for (String id : ids) {
       Ids.check("userId", id);
     }
