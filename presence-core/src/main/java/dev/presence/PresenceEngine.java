@@ -168,7 +168,7 @@ final class PresenceEngine implements Presence {
     boolean absorbs = entry.allInGrace();
     session.recorded = DeviceActivity.ACTIVE;
     // The store enforces the limit across nodes; it throws before anything changes.
-    StoreUpdate update = store.apply(entry.userId, putDevice(session, clock.millis()), policy);
+    StoreUpdate update = store.apply(entry.userId, putDevice(session, clock.millis(), true), policy);
     entry.add(session);
     if (absorbs) {
       reconnectsAbsorbed.increment();
@@ -395,8 +395,12 @@ final class PresenceEngine implements Presence {
     }
     DeviceActivity activity = idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
     if (activity != session.recorded) {
+      // No recorded activity means a takeover from grace: that write claims the device back.
+      boolean claim = session.recorded == null;
       session.recorded = activity;
-      applied(session.user, store.apply(session.user.userId, putDevice(session, clock.millis()), policy));
+      applied(
+          session.user,
+          store.apply(session.user.userId, putDevice(session, clock.millis(), claim), policy));
     }
   }
 
@@ -408,10 +412,11 @@ final class PresenceEngine implements Presence {
     return deadline;
   }
 
-  private StoreMutation.PutDevice putDevice(DeviceSession session, long atMillis) {
+  private StoreMutation.PutDevice putDevice(DeviceSession session, long atMillis, boolean claim) {
     return new StoreMutation.PutDevice(
         new DeviceRecord(session.deviceId, nodeId, session.recorded, session.info.platform(), atMillis),
         maxDevices,
+        claim,
         atMillis);
   }
 

@@ -70,10 +70,6 @@ class MultiNodeTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "Known bug, reported, not fixed here: needs an ownership-aware device update in the store SPI."
-          + " A half-open socket on A keeps A's session connected after the device moved to B; A's"
-          + " idle timer then re-puts the device as A's and A's TTL removes it.")
   void aHalfOpenConnectionOnNodeADoesNotTakeBackADeviceThatMovedToNodeB() {
     DeviceConnection onA = a.presence.connect("alice", "phone");
     a.advanceWithHeartbeats(Duration.ofSeconds(290), onA); // input only at 0 s

@@ -23,11 +23,17 @@ public sealed interface StoreMutation
   /**
    * Adds a device or replaces the record of the same device id.
    *
+   * <p>A connect claims the device: it takes the record over from whichever node held it. An update
+   * (the device went idle or active) does not: if another node has claimed the device since, the
+   * update is ignored, so a node with a half-open socket cannot take a device back.
+   *
    * @param device the device's new record
    * @param maxDevices the most devices the user may have; adding one more is rejected
+   * @param claim true for a connect, false for an update of a device this node already holds
    * @param atMillis when it happened
    */
-  record PutDevice(DeviceRecord device, int maxDevices, long atMillis) implements StoreMutation {
+  record PutDevice(DeviceRecord device, int maxDevices, boolean claim, long atMillis)
+      implements StoreMutation {
     /**
      * Creates the mutation.
      *
@@ -39,6 +45,16 @@ public sealed interface StoreMutation
       if (maxDevices <= 0) {
         throw new IllegalArgumentException("maxDevices must be positive but was " + maxDevices);
       }
+    }
+
+    /**
+     * A claiming put, as a connect makes.
+     *
+     * @throws NullPointerException if {@code device} is null
+     * @throws IllegalArgumentException if {@code maxDevices} is not positive
+     */
+    public PutDevice(DeviceRecord device, int maxDevices, long atMillis) {
+      this(device, maxDevices, true, atMillis);
     }
   }
 

@@ -137,7 +137,8 @@ public record UserRecord(
     boolean replaced = false;
     for (DeviceRecord existing : devices) {
       if (existing.deviceId().equals(device.deviceId())) {
-        if (existing.equals(device)) {
+        if (existing.equals(device)
+            || (!put.claim() && !existing.nodeId().equals(device.nodeId()))) {
           return devices;
         }
         result.add(device);

@@ -233,6 +233,36 @@ public abstract class PresenceStoreContract {
   }
 
   @Test
+  public void anUpdateThatDoesNotClaimLeavesADeviceAnotherNodeHolds() {
+    String alice = user("alice");
+    put(alice, "phone", "n1", DeviceActivity.ACTIVE, T0);
+    put(alice, "phone", "n2", DeviceActivity.ACTIVE, T0 + 1); // the device connected to n2
+
+    StoreUpdate update =
+        apply(
+            alice,
+            new StoreMutation.PutDevice(device("phone", "n1", DeviceActivity.IDLE, T0 + 2), LIMIT, false, T0 + 2));
+
+    assertThat(update.current()).isEqualTo(update.previous());
+    assertThat(store.get(alice).devices())
+        .containsExactly(device("phone", "n2", DeviceActivity.ACTIVE, T0 + 1));
+  }
+
+  @Test
+  public void anUpdateThatDoesNotClaimStillChangesItsOwnNodesDeviceAndAddsAMissingOne() {
+    String alice = user("alice");
+    put(alice, "phone", "n1", DeviceActivity.ACTIVE, T0);
+
+    apply(alice, new StoreMutation.PutDevice(device("phone", "n1", DeviceActivity.IDLE, T0 + 1), LIMIT, false, T0 + 1));
+    apply(alice, new StoreMutation.PutDevice(device("tablet", "n1", DeviceActivity.IDLE, T0 + 2), LIMIT, false, T0 + 2));
+
+    assertThat(store.get(alice).devices())
+        .containsExactly(
+            device("phone", "n1", DeviceActivity.IDLE, T0 + 1), device("tablet", "n1", DeviceActivity.IDLE, T0 + 2));
+    assertThat(store.get(alice).presence().state()).isEqualTo(PresenceState.IDLE);
+  }
+
+  @Test
   public void aSecondActiveDeviceChangesNoVersion() {
     String alice = user("alice");
     put(alice, "phone", "n1", DeviceActivity.ACTIVE, T0);
