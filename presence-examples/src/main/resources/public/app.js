@@ -87,8 +87,7 @@
     el.meName.textContent = me;
     document.title = me + ' · presence chat demo';
     renderMessages();
-    connect();
-    armIdleTimer();
+    connect();              // the idle timer starts with the first snapshot
     el.composer.focus();
   }
 
@@ -161,7 +160,11 @@
       case 'typing-stopped': typing.delete(message.userId); renderTyping(); break;
       case 'message': addMessage(message); break;
       case 'self': applySelf(message); break;
-      case 'error': lastError = message.message; toast(message.message); break;
+      case 'error':               // e.g. a refused status change: show what is really in force
+        lastError = message.message;
+        toast(message.message);
+        el.mode.value = self.mode;
+        break;
       default: break;
     }
   }
@@ -192,7 +195,7 @@
     else if (idle) send({ type: 'status', status: 'idle' });
     clearInterval(heartbeatTimer);
     heartbeatTimer = setInterval(() => send({ type: 'heartbeat' }), cfg.heartbeatMs);
-    armIdleTimer();
+    if (!idle) armIdleTimer();
   }
 
   // ----------------------------------------------------------------------------------------- presence

@@ -308,6 +308,9 @@ public final class ChatServer implements AutoCloseable {
       PresenceSnapshot snapshot = socket.subscriber.watchChannel(channelId);
       socket.channels.add(channelId);
       channelSockets.computeIfAbsent(channelId, id -> ConcurrentHashMap.newKeySet()).add(socket);
+      if (!sockets.containsKey(socket.ctx.sessionId())) { // closed meanwhile: do not leave it listed
+        channelSockets.get(channelId).remove(socket);
+      }
       ObjectNode out = json.createObjectNode();
       out.put("type", "snapshot");
       out.put("channelId", channelId);

@@ -68,6 +68,33 @@ public final class TestSocket implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until some message received so far (in any order, including ones an earlier {@link #await}
+   * skipped) matches.
+   *
+   * @throws AssertionError if none has arrived within {@code timeout}
+   */
+  public String awaitSeen(Predicate<String> wanted, Duration timeout, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (true) {
+        for (String message : seen()) {
+          if (wanted.test(message)) {
+            return message;
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("no " + what + " within " + timeout + "; received " + seen());
+        }
+        inbox.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS); // kept in seen
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while waiting for " + what, e);
+    }
+  }
+
   /** Every message received so far, in order. */
   public synchronized List<String> seen() {
     return List.copyOf(seen);
