@@ -32,7 +32,7 @@ final class SubscriptionHub {
   private final ExecutorService ownedDelivery;
   private final VisibilityPolicy visibility;
   final int maxSubscriptions;
-  private final long flushNanos;
+  final long flushNanos;
   private final long typingTimeoutNanos;
   private final long typingRefreshNanos;
   private final int maxTypingChannels;
@@ -171,6 +171,11 @@ final class SubscriptionHub {
     } else {
       engine.wheel.schedule(subscriber, engine.ticker.read() + flushNanos);
     }
+  }
+
+  /** Arms a subscriber's flush timer for a given ticker time (a flush put off to keep the window). */
+  void scheduleFlushAt(SubscriberImpl subscriber, long deadlineNanos) {
+    engine.wheel.schedule(subscriber, deadlineNanos);
   }
 
   void sinkFailed(SubscriberImpl subscriber, Throwable failure) {
