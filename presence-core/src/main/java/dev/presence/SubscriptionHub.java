@@ -337,39 +337,76 @@ final class SubscriptionHub {
 
   // ------------------------------------------------------------ typing
 
+  /**
+   * A keystroke. Continuing a burst takes only the channel's monitor; starting one also takes the
+   * user lock, under which the connection closes and the user's mode changes, so a keystroke racing
+   * a disconnect or a switch to invisible either comes first (and its burst is ended by them) or
+   * sees them (and starts nothing).
+   */
   boolean typing(DeviceSession session, String channelId) {
     if (session.phase != DeviceSession.CONNECTED) {
       return false;
     }
-    if (session.user.mode == StatusMode.INVISIBLE) {
-      return true; // an invisible user's typing goes nowhere
-    }
-    String userId = session.user.userId;
-    while (true) {
-      Channel channel = channelFor(channelId);
+    Channel channel = channels.get(channelId);
+    if (channel != null) {
       synchronized (channel) {
-        if (channel.retired) {
-          continue;
+        TypingBurst burst = channel.typing.get(session.user.userId);
+        if (burst != null) {
+          return continueBurst(burst, session);
         }
-        long now = engine.ticker.read();
-        TypingBurst burst = channel.typing.get(userId);
-        if (burst == null) {
-          reserveTypingChannel(userId, channelId);
-          burst = new TypingBurst(this, channel, session, now);
-          channel.typing.put(userId, burst);
-          engine.wheel.schedule(burst, now + typingTimeoutNanos);
-          fanoutTyping(channel, event(burst, TypingEvent.Kind.STARTED, now), true);
-        } else {
-          burst.device = session;
-          burst.lastSignal = now;
-          if (now - burst.lastSent >= typingRefreshNanos) {
-            burst.lastSent = now;
-            fanoutTyping(channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
-          }
-        }
-        return true;
       }
     }
+    return startBurst(session, channelId);
+  }
+
+  private boolean startBurst(DeviceSession session, String channelId) {
+    UserEntry user = session.user;
+    synchronized (user) {
+      if (session.phase != DeviceSession.CONNECTED) {
+        return false;
+      }
+      if (user.mode == StatusMode.INVISIBLE) {
+        return true; // an invisible user's typing goes nowhere
+      }
+      while (true) {
+        Channel channel = channelFor(channelId);
+        synchronized (channel) {
+          if (channel.retired) {
+            continue;
+          }
+          TypingBurst burst = channel.typing.get(user.userId);
+          if (burst != null) {
+            return continueBurst(burst, session); // another device of the user started it meanwhile
+          }
+          long now = engine.ticker.read();
+          reserveTypingChannel(user.userId, channelId);
+          burst = new TypingBurst(this, channel, session, now);
+          channel.typing.put(user.userId, burst);
+          engine.wheel.schedule(burst, now + typingTimeoutNanos);
+          fanoutTyping(channel, event(burst, TypingEvent.Kind.STARTED, now), true);
+          return true;
+        }
+      }
+    }
+  }
+
+  /** Under the channel's monitor: a keystroke in a burst that is on. */
+  private boolean continueBurst(TypingBurst burst, DeviceSession session) {
+    if (session.phase != DeviceSession.CONNECTED) {
+      return false; // closed meanwhile; its close ends the bursts it typed last
+    }
+    if (session.user.mode == StatusMode.INVISIBLE) {
+      endBurst(burst, true); // went invisible meanwhile
+      return true;
+    }
+    long now = engine.ticker.read();
+    burst.device = session;
+    burst.lastSignal = now;
+    if (now - burst.lastSent >= typingRefreshNanos) {
+      burst.lastSent = now;
+      fanoutTyping(burst.channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
+    }
+    return true;
   }
 
   private void reserveTypingChannel(String userId, String channelId) {
