@@ -481,16 +481,13 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       if (closed) {
         return;
       }
+      closed = true; // from here on, a racing watchChannel or member join adds nothing
       watchedChannels = List.copyOf(channels);
     }
     for (String channelId : watchedChannels) {
       hub.removeChannelWatcher(channelId, this);
     }
     synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
       for (Edge edge : edges.values()) {
         edge.removed = true;
         if (edge.direct) {
