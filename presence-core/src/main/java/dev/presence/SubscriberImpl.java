@@ -91,6 +91,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       Ids.check("userId", id);
     }
     List<String> ids = List.copyOf(new java.util.LinkedHashSet<>(userIds));
+    List<String> newlyWatched = new ArrayList<>();
     synchronized (this) {
       checkOpen();
       int added = 0;
@@ -107,24 +108,41 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
           edge.direct = true;
           directCount++;
           hub.addDirectWatcher(id, this);
+          newlyWatched.add(id);
         }
       }
     }
-    List<UserPresence> snapshot = resolve(ids);
+    List<UserPresence> snapshot;
+    try {
+      snapshot = resolve(ids);
+    } catch (RuntimeException e) {
+      unwatchUsers(newlyWatched); // no snapshot, no baseline: undo what this call added
+      throw e;
+    }
     return new PresenceSnapshot(snapshot, List.of());
   }
 
   @Override
   public PresenceSnapshot watchChannel(String channelId) {
     Ids.check("channelId", channelId);
+    boolean watchedBefore;
     synchronized (this) {
       checkOpen();
-      if (!channels.contains(channelId)) {
+      watchedBefore = channels.contains(channelId);
+      if (!watchedBefore) {
         checkLimit(1);
       }
     }
     List<String> members = hub.addChannelWatcher(channelId, this);
-    List<UserPresence> snapshot = resolve(members);
+    List<UserPresence> snapshot;
+    try {
+      snapshot = resolve(members);
+    } catch (RuntimeException e) {
+      if (!watchedBefore) {
+        hub.removeChannelWatcher(channelId, this); // no snapshot, no baseline: undo
+      }
+      throw e;
+    }
     return new PresenceSnapshot(snapshot, hub.typingSnapshot(channelId, watcherUserId));
   }
 

@@ -277,7 +277,14 @@ final class SubscriptionHub {
           }
         }
         if (!needBaseline.isEmpty()) {
-          UserRecord record = engine.store.get(userId);
+          UserRecord record;
+          try {
+            record = engine.store.get(userId);
+          } catch (RuntimeException e) {
+            removeMember(channel, userId); // with no baseline its watchers would never see it: undo
+            retireIfUnused(channel);
+            throw e;
+          }
           for (SubscriberImpl watcher : needBaseline) {
             if (watcher.watcherUserId().equals(userId) || canSee(watcher.watcherUserId(), userId)) {
               watcher.memberBaseline(viewOf(watcher.watcherUserId(), record));
@@ -297,17 +304,8 @@ final class SubscriptionHub {
       return;
     }
     synchronized (channel) {
-      if (!channel.members.remove(userId)) {
+      if (!removeMember(channel, userId)) {
         return;
-      }
-      memberships.computeIfPresent(
-          userId,
-          (id, set) -> {
-            set.remove(channelId);
-            return set.isEmpty() ? null : set;
-          });
-      for (SubscriberImpl watcher : channel.watchers) {
-        watcher.memberLeft(userId);
       }
       TypingBurst burst = channel.typing.get(userId);
       if (burst != null) {
@@ -315,6 +313,23 @@ final class SubscriptionHub {
       }
       retireIfUnused(channel);
     }
+  }
+
+  /** Under the channel's monitor: removes a member and its watchers' edges; whether it was one. */
+  private boolean removeMember(Channel channel, String userId) {
+    if (!channel.members.remove(userId)) {
+      return false;
+    }
+    memberships.computeIfPresent(
+        userId,
+        (id, set) -> {
+          set.remove(channel.id);
+          return set.isEmpty() ? null : set;
+        });
+    for (SubscriberImpl watcher : channel.watchers) {
+      watcher.memberLeft(userId);
+    }
+    return true;
   }
 
   Set<String> members(String channelId) {
