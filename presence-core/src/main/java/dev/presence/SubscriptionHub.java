@@ -41,7 +41,8 @@ final class SubscriptionHub {
   private final ConcurrentHashMap<String, Set<SubscriberImpl>> directWatchers = new ConcurrentHashMap<>();
   /** User id → channels it is a member of. */
   private final ConcurrentHashMap<String, Set<String>> memberships = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+  /** Channel id → its members, watchers and typing here; package-private for tests. */
+  final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   /** User id → number of subscriber edges on this node; the bus watches users with any. */
   private final ConcurrentHashMap<String, AtomicInteger> interest = new ConcurrentHashMap<>();
   /** User id → channels it is typing in now. */
@@ -394,7 +395,12 @@ final class SubscriptionHub {
             return continueBurst(burst, session); // another device of the user started it meanwhile
           }
           long now = engine.ticker.read();
-          reserveTypingChannel(user.userId, channelId);
+          try {
+            reserveTypingChannel(user.userId, channelId);
+          } catch (LimitExceededException e) {
+            retireIfUnused(channel); // a rejected keystroke leaves no channel behind
+            throw e;
+          }
           burst = new TypingBurst(this, channel, session, now);
           channel.typing.put(user.userId, burst);
           engine.wheel.schedule(burst, now + typingTimeoutNanos);
