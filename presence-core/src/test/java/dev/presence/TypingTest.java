@@ -211,6 +211,36 @@ class TypingTest {
     assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED);
   }
 
+  @Test
+  void typingRejectedPastTheChannelLimitLeavesNoChannelBehind() {
+    for (int i = 1; i <= PresenceBuilder.DEFAULT_MAX_TYPING_CHANNELS_PER_USER; i++) {
+      alice.typing("room-" + i);
+    }
+    for (int i = 0; i < 1_000; i++) {
+      int room = i;
+      assertThatThrownBy(() -> alice.typing("spam-" + room)).isInstanceOf(LimitExceededException.class);
+    }
+
+    assertThat(channelsOnThisNode()).as("typing spam past the limit costs no memory")
+        .noneMatch(id -> id.startsWith("spam-"));
+  }
+
+  @Test
+  void aChannelNobodyWatchesOrBelongsToIsForgottenOnceItsTypingEnds() {
+    alice.typing("side-room");
+    assertThat(channelsOnThisNode()).contains("side-room");
+
+    alice.messageSent("side-room");
+    alice.typing("other-room");
+    time.advance(TIMEOUT.plus(TICK));
+
+    assertThat(channelsOnThisNode()).containsExactly("general");
+  }
+
+  private java.util.Set<String> channelsOnThisNode() {
+    return ((PresenceEngine) presence).hub.channels.keySet();
+  }
+
   /** Types in the channel every 100 to 300 ms for {@code length}; returns when the last key was hit. */
   private Duration keystrokesFor(Duration length, Random random) {
     Duration end = time.elapsed().plus(length);
