@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * its watchers, not everyone connected.
  *
  * <p>Lock order, to stay deadlock-free: user lock, then channel monitor, then subscriber monitor.
- * Nothing here takes a user lock, and sinks and the visibility policy run under no lock.
+ * The only user lock taken here is for starting a typing burst, before the channel's monitor. Sinks
+ * run under no lock (unless the delivery executor is direct); the visibility policy may run under a
+ * user or channel lock, as its contract says.
  */
 final class SubscriptionHub {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
