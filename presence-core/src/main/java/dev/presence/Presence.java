@@ -158,6 +158,8 @@ public interface Presence extends AutoCloseable {
    * presence (its current presence comes in their next batch). Idempotent.
    *
    * @throws IllegalArgumentException if an id is invalid
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for the member's
+   *     presence (needed when a subscriber here watches the channel); the user is not a member then
    */
   void joinChannel(String channelId, String userId);
 

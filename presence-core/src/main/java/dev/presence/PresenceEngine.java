@@ -487,6 +487,7 @@ final class PresenceEngine implements Presence {
               ? statusChangesPerWindow
               : Math.min(statusChangesPerWindow, session.statusTokens + (now - session.statusTokensAt) * perNano);
       if (tokens < 1) {
+        long waitMillis = (long) Math.ceil((1 - tokens) / perNano / 1_000_000);
         throw new LimitExceededException(
             "device "
                 + Ids.shown(session.deviceId)
@@ -495,8 +496,10 @@ final class PresenceEngine implements Presence {
                 + " changed its status too often; the limit (statusChangeLimit) is "
                 + statusChangesPerWindow
                 + " per "
-                + Duration.ofNanos(statusChangeWindowNanos),
-            "statusChangesPerWindow",
+                + Duration.ofNanos(statusChangeWindowNanos)
+                + ", the next change is allowed in "
+                + Duration.ofMillis(waitMillis),
+            "statusChangeLimit",
             statusChangesPerWindow);
       }
       UserPresence result = setStatus(entry.userId, mode, customText, expiresAfter);

@@ -24,6 +24,8 @@ public interface Subscriber extends AutoCloseable {
    * @throws LimitExceededException if the subscriber would watch more than {@code
    *     maxSubscriptionsPerSubscriber} users and channels; nothing changes then
    * @throws IllegalStateException if the subscriber is closed
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for the snapshot;
+   *     the users this call added are not watched then
    */
   PresenceSnapshot watchUsers(Collection<String> userIds);
 
@@ -34,6 +36,8 @@ public interface Subscriber extends AutoCloseable {
    * @throws IllegalArgumentException if the id is invalid
    * @throws LimitExceededException past {@code maxSubscriptionsPerSubscriber}
    * @throws IllegalStateException if the subscriber is closed
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for the snapshot;
+   *     the channel is not watched then (unless it already was)
    */
   PresenceSnapshot watchChannel(String channelId);
 

@@ -37,6 +37,11 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   private boolean closed;
   private boolean flushScheduled;
   private boolean flushWanted;
+  /**
+   * Ticker time before which no presence batch may go out: one flush interval after the last one.
+   * A flush that falls due earlier (one that waited for a running sink call) is put off until then.
+   */
+  private long nextBatchAt;
   private boolean inFlight;
 
   SubscriberImpl(SubscriptionHub hub, String watcherUserId, PresenceSink sink, DeviceSession connection, int shard) {
@@ -45,6 +50,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     this.watcherUserId = watcherUserId;
     this.sink = sink;
     this.connection = connection;
+    this.nextBatchAt = hub.engine.ticker.read();
   }
 
   /** What this subscriber knows of one user. */
@@ -85,6 +91,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       Ids.check("userId", id);
     }
     List<String> ids = List.copyOf(new java.util.LinkedHashSet<>(userIds));
+    List<String> newlyWatched = new ArrayList<>();
     synchronized (this) {
       checkOpen();
       int added = 0;
@@ -101,24 +108,41 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
           edge.direct = true;
           directCount++;
           hub.addDirectWatcher(id, this);
+          newlyWatched.add(id);
         }
       }
     }
-    List<UserPresence> snapshot = resolve(ids);
+    List<UserPresence> snapshot;
+    try {
+      snapshot = resolve(ids);
+    } catch (RuntimeException e) {
+      unwatchUsers(newlyWatched); // no snapshot, no baseline: undo what this call added
+      throw e;
+    }
     return new PresenceSnapshot(snapshot, List.of());
   }
 
   @Override
   public PresenceSnapshot watchChannel(String channelId) {
     Ids.check("channelId", channelId);
+    boolean watchedBefore;
     synchronized (this) {
       checkOpen();
-      if (!channels.contains(channelId)) {
+      watchedBefore = channels.contains(channelId);
+      if (!watchedBefore) {
         checkLimit(1);
       }
     }
     List<String> members = hub.addChannelWatcher(channelId, this);
-    List<UserPresence> snapshot = resolve(members);
+    List<UserPresence> snapshot;
+    try {
+      snapshot = resolve(members);
+    } catch (RuntimeException e) {
+      if (!watchedBefore) {
+        hub.removeChannelWatcher(channelId, this); // no snapshot, no baseline: undo
+      }
+      throw e;
+    }
     return new PresenceSnapshot(snapshot, hub.typingSnapshot(channelId, watcherUserId));
   }
 
@@ -349,11 +373,14 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
 
   /**
    * Hands pending typing (always) and pending presence (when the flush is due) to the executor, one
-   * call at a time. A flush that falls due while a call runs is remembered and done when it returns.
+   * call at a time. A flush that falls due while a call runs is remembered and done when it returns,
+   * unless the last batch went out less than a flush interval ago: then it waits for the interval.
    */
   void dispatch(boolean flushDue) {
     List<TypingEvent> typingBatch = null;
     List<UserPresence> presenceBatch = null;
+    boolean putOff = false;
+    long putOffTo = 0;
     synchronized (this) {
       if (closed) {
         return;
@@ -368,12 +395,24 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       }
       if (flushDue || flushWanted) {
         flushWanted = false;
-        presenceBatch = collect();
+        long now = hub.engine.ticker.read();
+        if (now - nextBatchAt < 0) {
+          putOff = armFlush();
+          putOffTo = nextBatchAt;
+        } else {
+          presenceBatch = collect();
+          if (presenceBatch != null) {
+            nextBatchAt = now + hub.flushNanos;
+          }
+        }
       }
-      if (typingBatch == null && presenceBatch == null) {
-        return;
-      }
-      inFlight = true;
+      inFlight = typingBatch != null || presenceBatch != null;
+    }
+    if (putOff) {
+      hub.scheduleFlushAt(this, putOffTo);
+    }
+    if (typingBatch == null && presenceBatch == null) {
+      return;
     }
     List<TypingEvent> typingToSend = typingBatch;
     List<UserPresence> presenceToSend = presenceBatch;
@@ -460,16 +499,13 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       if (closed) {
         return;
       }
+      closed = true; // from here on, a racing watchChannel or member join adds nothing
       watchedChannels = List.copyOf(channels);
     }
     for (String channelId : watchedChannels) {
       hub.removeChannelWatcher(channelId, this);
     }
     synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
       for (Edge edge : edges.values()) {
         edge.removed = true;
         if (edge.direct) {

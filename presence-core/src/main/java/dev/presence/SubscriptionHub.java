@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * its watchers, not everyone connected.
  *
  * <p>Lock order, to stay deadlock-free: user lock, then channel monitor, then subscriber monitor.
- * Nothing here takes a user lock, and sinks and the visibility policy run under no lock.
+ * The only user lock taken here is for starting a typing burst, before the channel's monitor. Sinks
+ * run under no lock (unless the delivery executor is direct); the visibility policy may run under a
+ * user or channel lock, as its contract says.
  */
 final class SubscriptionHub {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -32,7 +34,7 @@ final class SubscriptionHub {
   private final ExecutorService ownedDelivery;
   private final VisibilityPolicy visibility;
   final int maxSubscriptions;
-  private final long flushNanos;
+  final long flushNanos;
   private final long typingTimeoutNanos;
   private final long typingRefreshNanos;
   private final int maxTypingChannels;
@@ -41,7 +43,8 @@ final class SubscriptionHub {
   private final ConcurrentHashMap<String, Set<SubscriberImpl>> directWatchers = new ConcurrentHashMap<>();
   /** User id → channels it is a member of. */
   private final ConcurrentHashMap<String, Set<String>> memberships = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+  /** Channel id → its members, watchers and typing here; package-private for tests. */
+  final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   /** User id → number of subscriber edges on this node; the bus watches users with any. */
   private final ConcurrentHashMap<String, AtomicInteger> interest = new ConcurrentHashMap<>();
   /** User id → channels it is typing in now. */
@@ -173,6 +176,11 @@ final class SubscriptionHub {
     }
   }
 
+  /** Arms a subscriber's flush timer for a given ticker time (a flush put off to keep the window). */
+  void scheduleFlushAt(SubscriberImpl subscriber, long deadlineNanos) {
+    engine.wheel.schedule(subscriber, deadlineNanos);
+  }
+
   void sinkFailed(SubscriberImpl subscriber, Throwable failure) {
     if (failure instanceof VirtualMachineError error) {
       throw error;
@@ -272,7 +280,14 @@ final class SubscriptionHub {
           }
         }
         if (!needBaseline.isEmpty()) {
-          UserRecord record = engine.store.get(userId);
+          UserRecord record;
+          try {
+            record = engine.store.get(userId);
+          } catch (RuntimeException e) {
+            removeMember(channel, userId); // with no baseline its watchers would never see it: undo
+            retireIfUnused(channel);
+            throw e;
+          }
           for (SubscriberImpl watcher : needBaseline) {
             if (watcher.watcherUserId().equals(userId) || canSee(watcher.watcherUserId(), userId)) {
               watcher.memberBaseline(viewOf(watcher.watcherUserId(), record));
@@ -292,17 +307,8 @@ final class SubscriptionHub {
       return;
     }
     synchronized (channel) {
-      if (!channel.members.remove(userId)) {
+      if (!removeMember(channel, userId)) {
         return;
-      }
-      memberships.computeIfPresent(
-          userId,
-          (id, set) -> {
-            set.remove(channelId);
-            return set.isEmpty() ? null : set;
-          });
-      for (SubscriberImpl watcher : channel.watchers) {
-        watcher.memberLeft(userId);
       }
       TypingBurst burst = channel.typing.get(userId);
       if (burst != null) {
@@ -310,6 +316,23 @@ final class SubscriptionHub {
       }
       retireIfUnused(channel);
     }
+  }
+
+  /** Under the channel's monitor: removes a member and its watchers' edges; whether it was one. */
+  private boolean removeMember(Channel channel, String userId) {
+    if (!channel.members.remove(userId)) {
+      return false;
+    }
+    memberships.computeIfPresent(
+        userId,
+        (id, set) -> {
+          set.remove(channel.id);
+          return set.isEmpty() ? null : set;
+        });
+    for (SubscriberImpl watcher : channel.watchers) {
+      watcher.memberLeft(userId);
+    }
+    return true;
   }
 
   Set<String> members(String channelId) {
@@ -332,39 +355,81 @@ final class SubscriptionHub {
 
   // ------------------------------------------------------------ typing
 
+  /**
+   * A keystroke. Continuing a burst takes only the channel's monitor; starting one also takes the
+   * user lock, under which the connection closes and the user's mode changes, so a keystroke racing
+   * a disconnect or a switch to invisible either comes first (and its burst is ended by them) or
+   * sees them (and starts nothing).
+   */
   boolean typing(DeviceSession session, String channelId) {
     if (session.phase != DeviceSession.CONNECTED) {
       return false;
     }
-    if (session.user.mode == StatusMode.INVISIBLE) {
-      return true; // an invisible user's typing goes nowhere
-    }
-    String userId = session.user.userId;
-    while (true) {
-      Channel channel = channelFor(channelId);
+    Channel channel = channels.get(channelId);
+    if (channel != null) {
       synchronized (channel) {
-        if (channel.retired) {
-          continue;
+        TypingBurst burst = channel.typing.get(session.user.userId);
+        if (burst != null) {
+          return continueBurst(burst, session);
         }
-        long now = engine.ticker.read();
-        TypingBurst burst = channel.typing.get(userId);
-        if (burst == null) {
-          reserveTypingChannel(userId, channelId);
-          burst = new TypingBurst(this, channel, session, now);
-          channel.typing.put(userId, burst);
-          engine.wheel.schedule(burst, now + typingTimeoutNanos);
-          fanoutTyping(channel, event(burst, TypingEvent.Kind.STARTED, now), true);
-        } else {
-          burst.device = session;
-          burst.lastSignal = now;
-          if (now - burst.lastSent >= typingRefreshNanos) {
-            burst.lastSent = now;
-            fanoutTyping(channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
-          }
-        }
-        return true;
       }
     }
+    return startBurst(session, channelId);
+  }
+
+  private boolean startBurst(DeviceSession session, String channelId) {
+    UserEntry user = session.user;
+    synchronized (user) {
+      if (session.phase != DeviceSession.CONNECTED) {
+        return false;
+      }
+      if (user.mode == StatusMode.INVISIBLE) {
+        return true; // an invisible user's typing goes nowhere
+      }
+      while (true) {
+        Channel channel = channelFor(channelId);
+        synchronized (channel) {
+          if (channel.retired) {
+            continue;
+          }
+          TypingBurst burst = channel.typing.get(user.userId);
+          if (burst != null) {
+            return continueBurst(burst, session); // another device of the user started it meanwhile
+          }
+          long now = engine.ticker.read();
+          try {
+            reserveTypingChannel(user.userId, channelId);
+          } catch (LimitExceededException e) {
+            retireIfUnused(channel); // a rejected keystroke leaves no channel behind
+            throw e;
+          }
+          burst = new TypingBurst(this, channel, session, now);
+          channel.typing.put(user.userId, burst);
+          engine.wheel.schedule(burst, now + typingTimeoutNanos);
+          fanoutTyping(channel, event(burst, TypingEvent.Kind.STARTED, now), true);
+          return true;
+        }
+      }
+    }
+  }
+
+  /** Under the channel's monitor: a keystroke in a burst that is on. */
+  private boolean continueBurst(TypingBurst burst, DeviceSession session) {
+    if (session.phase != DeviceSession.CONNECTED) {
+      return false; // closed meanwhile; its close ends the bursts it typed last
+    }
+    if (session.user.mode == StatusMode.INVISIBLE) {
+      endBurst(burst, true); // went invisible meanwhile
+      return true;
+    }
+    long now = engine.ticker.read();
+    burst.device = session;
+    burst.lastSignal = now;
+    if (now - burst.lastSent >= typingRefreshNanos) {
+      burst.lastSent = now;
+      fanoutTyping(burst.channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
+    }
+    return true;
   }
 
   private void reserveTypingChannel(String userId, String channelId) {

@@ -1,0 +1,18 @@
+package dev.presence;
+
+import dev.presence.testkit.ManualTime;
+
+/** Builders preset for behaviour tests on a manual clock. */
+final class Fixtures {
+  private Fixtures() {}
+
+  /** Manual time for deadlines, wall clock and timers; sinks run inline on the thread that flushes. */
+  static PresenceBuilder manual(ManualTime time) {
+    return Presence.builder().ticker(time).clock(time).scheduler(time).deliveryExecutor(Runnable::run);
+  }
+
+  /** Manual time, but sinks run on the engine's own delivery thread pool (the default). */
+  static PresenceBuilder manualWithDeliveryPool(ManualTime time) {
+    return Presence.builder().ticker(time).clock(time).scheduler(time);
+  }
+}

@@ -1,0 +1,273 @@
+package dev.presence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.presence.TypingEvent.Kind;
+import dev.presence.testkit.ManualTime;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Typing bursts: one start, refreshes at most every 2 s, one stop, sent at once to the channel. */
+class TypingTest {
+  private static final Duration REFRESH = PresenceBuilder.DEFAULT_TYPING_REFRESH_INTERVAL;
+  private static final Duration TIMEOUT = PresenceBuilder.DEFAULT_TYPING_TIMEOUT;
+  private static final Duration TICK = PresenceBuilder.DEFAULT_TIMER_RESOLUTION;
+
+  private final ManualTime time = new ManualTime();
+  private final java.time.Instant origin = time.instant();
+  private final Presence presence = Fixtures.manual(time).build();
+  private DeviceConnection alice;
+  private RecordingSink bob;
+  private RecordingSink carol;
+  private RecordingSink aliceLaptop;
+
+  @BeforeEach
+  void twoReceiversAndTheTypistsOtherDeviceWatchTheChannel() {
+    for (String user : List.of("alice", "bob", "carol")) {
+      presence.joinChannel("general", user);
+    }
+    alice = presence.connect("alice", "phone");
+    bob = new RecordingSink(time);
+    presence.subscribe(presence.connect("bob", "laptop"), bob).watchChannel("general");
+    carol = new RecordingSink(time);
+    presence.subscribe("carol", carol).watchChannel("general");
+    aliceLaptop = new RecordingSink(time);
+    presence.subscribe(presence.connect("alice", "laptop"), aliceLaptop).watchChannel("general");
+  }
+
+  @AfterEach
+  void close() {
+    presence.close();
+  }
+
+  @Test
+  void aTwentySecondBurstEndedBySendingTheMessageGivesOneStartSparseRefreshesAndOneStop() {
+    keystrokesFor(Duration.ofSeconds(20), new Random(1));
+    Duration sentAt = time.elapsed();
+    alice.messageSent("general");
+
+    for (RecordingSink receiver : List.of(bob, carol)) {
+      assertOneBurst(receiver, stop -> assertThat(stop.at()).isEqualTo(sentAt));
+    }
+    assertThat(aliceLaptop.typingEvents()).as("never back to the typist").isEmpty();
+  }
+
+  @Test
+  void aTwentySecondBurstEndedByADisconnectGivesOneStartSparseRefreshesAndOneStop() {
+    keystrokesFor(Duration.ofSeconds(20), new Random(2));
+    Duration goneAt = time.elapsed();
+    alice.disconnect();
+
+    for (RecordingSink receiver : List.of(bob, carol)) {
+      assertOneBurst(receiver, stop -> assertThat(stop.at()).isEqualTo(goneAt));
+    }
+    assertThat(alice.typing("general")).as("a closed connection types no more").isFalse();
+    time.advanceSeconds(10);
+    assertThat(bob.typingKindsOf("alice")).endsWith(Kind.STOPPED).containsOnlyOnce(Kind.STOPPED);
+  }
+
+  @Test
+  void aTwentySecondBurstThatJustStopsEndsFiveSecondsAfterTheLastKeystroke() {
+    Duration lastKeystroke = keystrokesFor(Duration.ofSeconds(20), new Random(3));
+    time.advanceSeconds(10);
+
+    for (RecordingSink receiver : List.of(bob, carol)) {
+      assertOneBurst(receiver, stop -> assertThat(stop.at())
+          .isBetween(lastKeystroke.plus(TIMEOUT), lastKeystroke.plus(TIMEOUT).plus(TICK)));
+    }
+    assertThat(aliceLaptop.typingEvents()).isEmpty();
+  }
+
+  @Test
+  void anExplicitStopEndsTheBurstAtOnce() {
+    alice.typing("general");
+    time.advanceMillis(700);
+    alice.typing("general");
+    alice.stopTyping("general");
+    alice.stopTyping("general");
+
+    assertThat(bob.typed()).extracting(t -> t.event().kind(), RecordingSink.Typed::at)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Kind.STARTED, Duration.ZERO),
+            org.assertj.core.groups.Tuple.tuple(Kind.STOPPED, Duration.ofMillis(700)));
+    time.advanceSeconds(10);
+    assertThat(bob.typingEvents()).hasSize(2);
+  }
+
+  @Test
+  void typingGoesOutAtOnceWithoutWaitingForTheFlushWindow() {
+    presence.connect("dave", "phone");
+    alice.typing("general");
+
+    assertThat(bob.typed()).singleElement().satisfies(typed -> {
+      assertThat(typed.at()).isEqualTo(Duration.ZERO);
+      assertThat(typed.event().kind()).isEqualTo(Kind.STARTED);
+      assertThat(typed.event().channelId()).isEqualTo("general");
+      assertThat(typed.event().userId()).isEqualTo("alice");
+    });
+    assertThat(bob.batches()).as("presence still waits for its window").isEmpty();
+  }
+
+  @Test
+  void eventsCarryWhenReceiversShouldDropThemAndTheStopCarriesNone() {
+    alice.typing("general");
+    time.advanceMillis(2_100);
+    alice.typing("general");
+    alice.messageSent("general");
+
+    List<TypingEvent> events = bob.typingEvents();
+    assertThat(events).extracting(TypingEvent::kind).containsExactly(Kind.STARTED, Kind.REFRESHED, Kind.STOPPED);
+    assertThat(events.get(0).expiresAt()).isEqualTo(time.instant().minusMillis(2_100).plus(TIMEOUT));
+    assertThat(events.get(1).expiresAt()).isEqualTo(time.instant().plus(TIMEOUT));
+    assertThat(events.get(2).expiresAt()).isNull();
+  }
+
+  @Test
+  void keystrokesCloserThanTheRefreshIntervalSendNothingMore() {
+    for (int i = 0; i < 19; i++) {
+      alice.typing("general");
+      time.advanceMillis(100);
+    }
+    alice.typing("general");
+
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED);
+  }
+
+  @Test
+  void aKeystrokeAfterTheTimeoutStartsANewBurst() {
+    alice.typing("general");
+    time.advance(TIMEOUT.plus(TICK));
+    alice.typing("general");
+
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED, Kind.STOPPED, Kind.STARTED);
+  }
+
+  @Test
+  void aReconnectThatTakesOverTheTypingDeviceEndsItsBurst() {
+    alice.typing("general");
+    presence.connect("alice", "phone");
+
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED, Kind.STOPPED);
+  }
+
+  @Test
+  void aBurstContinuedOnAnotherDeviceOutlivesTheFirstDevicesDisconnect() {
+    DeviceConnection tablet = presence.connect("alice", "tablet");
+    alice.typing("general");
+    time.advanceMillis(300);
+    tablet.typing("general");
+    alice.disconnect();
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED);
+
+    tablet.disconnect();
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED, Kind.STOPPED);
+  }
+
+  @Test
+  void typingIsNotSentBackToTheTypistButTheTypistSeesOthers() {
+    DeviceConnection bobDevice = presence.connect("bob", "phone");
+    alice.typing("general");
+    bobDevice.typing("general");
+
+    assertThat(aliceLaptop.typingEvents()).extracting(TypingEvent::userId).containsExactly("bob");
+    assertThat(bob.typingEvents()).extracting(TypingEvent::userId).containsExactly("alice");
+    assertThat(carol.typingEvents()).extracting(TypingEvent::userId).containsExactly("alice", "bob");
+  }
+
+  @Test
+  void typingTheIdsApiWayWorksLikeTheHandle() {
+    assertThat(presence.typing("alice", "phone", "general")).isTrue();
+    assertThat(presence.typing("alice", "unknown-device", "general")).isFalse();
+    assertThat(presence.messageSent("alice", "phone", "general")).isTrue();
+
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED, Kind.STOPPED);
+  }
+
+  @Test
+  void theChannelsOneUserTypesInAtOnceAreBounded() {
+    for (int i = 1; i <= PresenceBuilder.DEFAULT_MAX_TYPING_CHANNELS_PER_USER; i++) {
+      alice.typing("room-" + i);
+    }
+
+    assertThatThrownBy(() -> alice.typing("general"))
+        .isInstanceOfSatisfying(LimitExceededException.class, e -> {
+          assertThat(e.limitName()).isEqualTo("maxTypingChannelsPerUser");
+          assertThat(e.limit()).isEqualTo(PresenceBuilder.DEFAULT_MAX_TYPING_CHANNELS_PER_USER);
+        })
+        .hasMessageContaining("'alice'")
+        .hasMessageContaining("already typing in 5 channels")
+        .hasMessageContaining("maxTypingChannelsPerUser")
+        .hasMessageContaining("is 5");
+    assertThat(bob.typingEvents()).as("nothing fans out").isEmpty();
+
+    alice.messageSent("room-1");
+    alice.typing("general");
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED);
+  }
+
+  @Test
+  void typingRejectedPastTheChannelLimitLeavesNoChannelBehind() {
+    for (int i = 1; i <= PresenceBuilder.DEFAULT_MAX_TYPING_CHANNELS_PER_USER; i++) {
+      alice.typing("room-" + i);
+    }
+    for (int i = 0; i < 1_000; i++) {
+      int room = i;
+      assertThatThrownBy(() -> alice.typing("spam-" + room)).isInstanceOf(LimitExceededException.class);
+    }
+
+    assertThat(channelsOnThisNode()).as("typing spam past the limit costs no memory")
+        .noneMatch(id -> id.startsWith("spam-"));
+  }
+
+  @Test
+  void aChannelNobodyWatchesOrBelongsToIsForgottenOnceItsTypingEnds() {
+    alice.typing("side-room");
+    assertThat(channelsOnThisNode()).contains("side-room");
+
+    alice.messageSent("side-room");
+    alice.typing("other-room");
+    time.advance(TIMEOUT.plus(TICK));
+
+    assertThat(channelsOnThisNode()).containsExactly("general");
+  }
+
+  private java.util.Set<String> channelsOnThisNode() {
+    return ((PresenceEngine) presence).hub.channels.keySet();
+  }
+
+  /** Types in the channel every 100 to 300 ms for {@code length}; returns when the last key was hit. */
+  private Duration keystrokesFor(Duration length, Random random) {
+    Duration end = time.elapsed().plus(length);
+    Duration last = time.elapsed();
+    while (time.elapsed().compareTo(end) < 0) {
+      assertThat(alice.typing("general")).isTrue();
+      last = time.elapsed();
+      time.advanceMillis(100 + random.nextInt(201));
+    }
+    return last;
+  }
+
+  /** One start, refreshes no closer than 2 s that keep the indicator alive, then one stop. */
+  private void assertOneBurst(RecordingSink receiver, Consumer<RecordingSink.Typed> stop) {
+    List<RecordingSink.Typed> typed = receiver.typed();
+    assertThat(typed).extracting(t -> t.event().userId()).containsOnly("alice");
+    List<Kind> kinds = typed.stream().map(t -> t.event().kind()).toList();
+    assertThat(kinds.get(0)).isEqualTo(Kind.STARTED);
+    assertThat(kinds.get(kinds.size() - 1)).isEqualTo(Kind.STOPPED);
+    assertThat(kinds.subList(1, kinds.size() - 1)).containsOnly(Kind.REFRESHED).hasSizeBetween(8, 10);
+    for (int i = 1; i < typed.size() - 1; i++) {
+      RecordingSink.Typed previous = typed.get(i - 1);
+      RecordingSink.Typed refresh = typed.get(i);
+      assertThat(refresh.at().minus(previous.at())).as("refresh %d", i).isGreaterThanOrEqualTo(REFRESH);
+      assertThat(previous.event().expiresAt()).as("the indicator stays on until refresh %d", i)
+          .isAfter(origin.plus(refresh.at()));
+    }
+    stop.accept(typed.get(typed.size() - 1));
+  }
+}
