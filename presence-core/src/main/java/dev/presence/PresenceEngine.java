@@ -168,7 +168,15 @@ final class PresenceEngine implements Presence {
     boolean absorbs = entry.allInGrace();
     session.recorded = DeviceActivity.ACTIVE;
     // The store enforces the limit across nodes; it throws before anything changes.
-    StoreUpdate update = store.apply(entry.userId, putDevice(session, clock.millis(), true), policy);
+    StoreUpdate update;
+    try {
+      update = store.apply(entry.userId, putDevice(session, clock.millis(), true), policy);
+    } catch (LimitExceededException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      // The store counts devices on every node; the only mutation it rejects is one past the limit.
+      throw new LimitExceededException(e.getMessage(), "maxDevicesPerUser", maxDevices);
+    }
     entry.add(session);
     if (absorbs) {
       reconnectsAbsorbed.increment();
@@ -203,14 +211,16 @@ final class PresenceEngine implements Presence {
     refreshActivity(session, ticker.read());
   }
 
-  private IllegalArgumentException tooManyDevices(String userId, int count) {
-    return new IllegalArgumentException(
+  private LimitExceededException tooManyDevices(String userId, int count) {
+    return new LimitExceededException(
         "user "
             + Ids.shown(userId)
             + " already has "
             + count
             + " devices, the limit (maxDevicesPerUser) is "
-            + maxDevices);
+            + maxDevices,
+        "maxDevicesPerUser",
+        maxDevices);
   }
 
   @Override

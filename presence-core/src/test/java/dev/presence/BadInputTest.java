@@ -239,7 +239,7 @@ class BadInputTest {
     var devicesBefore = h.engine().store.get("alice").devices();
 
     assertThatThrownBy(() -> h.presence.connect("alice", "tablet"))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(LimitExceededException.class)
         .hasMessageContaining("'alice'")
         .hasMessageContaining("already has 2 devices")
         .hasMessageContaining("maxDevicesPerUser")

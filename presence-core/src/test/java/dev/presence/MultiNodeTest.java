@@ -134,7 +134,7 @@ class MultiNodeTest {
       PresenceStats statsBefore = c.stats();
 
       assertThatThrownBy(() -> c.presence.connect("bob", "tablet"))
-          .isInstanceOf(IllegalArgumentException.class)
+          .isInstanceOf(LimitExceededException.class)
           .hasMessageContaining("already has 2 devices")
           .hasMessageContaining("the limit (maxDevicesPerUser) is 2");
 
