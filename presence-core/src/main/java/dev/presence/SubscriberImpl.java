@@ -148,9 +148,11 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
 
   /** Called by the hub under the channel's monitor when this subscriber starts watching it. */
   synchronized boolean channelWatched(String channelId, Collection<String> members) {
-    if (closed || !channels.add(channelId)) {
+    if (closed || channels.contains(channelId)) {
       return false;
     }
+    checkLimit(1); // again, under the lock: two watches racing past the first check
+    channels.add(channelId);
     for (String member : members) {
       edgeFor(member).channelRefs++;
     }

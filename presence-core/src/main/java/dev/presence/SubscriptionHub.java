@@ -141,7 +141,14 @@ final class SubscriptionHub {
           continue;
         }
         List<String> members = List.copyOf(channel.members);
-        if (subscriber.channelWatched(channelId, members)) {
+        boolean added;
+        try {
+          added = subscriber.channelWatched(channelId, members);
+        } catch (RuntimeException e) {
+          retireIfUnused(channel); // a rejected watch must not leave an empty channel behind
+          throw e;
+        }
+        if (added) {
           if (channel.watchers.isEmpty()) {
             engine.busWatchChannels(List.of(channelId));
           }

@@ -64,6 +64,43 @@ class LimitsTest {
   }
 
   @Test
+  void channelWatchesRacingOnManyThreadsNeverPassTheLimit() throws Exception {
+    int limit = 5;
+    try (Presence presence = Fixtures.manual(time).maxSubscriptionsPerSubscriber(limit).build()) {
+      Subscriber subscriber = presence.subscribe("bob", new RecordingSink(time));
+      int threads = 8;
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger rejected = new java.util.concurrent.atomic.AtomicInteger();
+      List<Thread> workers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String channel = "room-" + t;
+        Thread worker = new Thread(() -> {
+          try {
+            start.await();
+            subscriber.watchChannel(channel);
+            accepted.incrementAndGet();
+          } catch (LimitExceededException e) {
+            rejected.incrementAndGet();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        worker.start();
+        workers.add(worker);
+      }
+      start.countDown();
+      for (Thread worker : workers) {
+        worker.join(10_000);
+      }
+
+      assertThat(accepted.get()).isEqualTo(limit);
+      assertThat(rejected.get()).isEqualTo(threads - limit);
+      assertThatThrownBy(() -> subscriber.watchUsers(List.of("alice"))).isInstanceOf(LimitExceededException.class);
+    }
+  }
+
+  @Test
   void channelsCountTowardTheLimitAndTheirTypingDoesNotFanOutPastIt() {
     try (Presence presence = Fixtures.manual(time).maxSubscriptionsPerSubscriber(2).build()) {
       presence.joinChannel("general", "alice");
