@@ -6,8 +6,9 @@ package dev.presence;
  *
  * <p>Operations on a handle act only on the connection it stands for: after the same device has
  * reconnected (a new handle), calls on the old handle are harmless no-ops that return false. This is
- * what makes a late close of an old socket safe. Thread-safe: every method may be called from any
- * thread. No method throws for a closed or replaced connection.
+ * what makes a late close of an old socket safe. After the engine is closed every handle is closed
+ * too. Thread-safe: every method may be called from any thread. No method but {@link #setStatus}
+ * throws for a closed or replaced connection.
  */
 public interface DeviceConnection {
 
@@ -35,6 +36,8 @@ public interface DeviceConnection {
    * and clears a client-reported idle.
    *
    * @return false if this connection is no longer open
+   * @throws dev.presence.spi.PresenceStoreException if the device's activity changed and the store
+   *     cannot be reached; the change is retried by the device's next timer check
    */
   boolean activity();
 
@@ -43,6 +46,8 @@ public interface DeviceConnection {
    * which also counts as activity).
    *
    * @return false if this connection is no longer open
+   * @throws dev.presence.spi.PresenceStoreException if the device's activity changed and the store
+   *     cannot be reached; the change is retried by the device's next timer check
    */
   boolean setIdle(boolean idle);
 
@@ -51,6 +56,8 @@ public interface DeviceConnection {
    * which also counts as activity). A hidden device is idle.
    *
    * @return false if this connection is no longer open
+   * @throws dev.presence.spi.PresenceStoreException if the device's activity changed and the store
+   *     cannot be reached; the change is retried by the device's next timer check
    */
   boolean setVisible(boolean visible);
 
@@ -72,6 +79,7 @@ public interface DeviceConnection {
    * @throws IllegalArgumentException if the text is invalid or {@code expiresAfter} not positive
    * @throws IllegalStateException if this connection is no longer open
    * @throws NullPointerException if {@code mode} is null
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
    */
   UserPresence setStatus(StatusMode mode, String customText, java.time.Duration expiresAfter);
 

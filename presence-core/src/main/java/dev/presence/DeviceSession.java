@@ -68,12 +68,12 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
 
   @Override
   public boolean isOpen() {
-    return phase == CONNECTED;
+    return phase == CONNECTED && !engine.closed;
   }
 
   @Override
   public boolean heartbeat() {
-    if (phase != CONNECTED) {
+    if (phase != CONNECTED || engine.closed) {
       return false;
     }
     lastHeartbeat = engine.ticker.read();
@@ -114,7 +114,7 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   @Override
   public boolean stopTyping(String channelId) {
     Ids.check("channelId", channelId);
-    if (phase != CONNECTED) {
+    if (!isOpen()) {
       return false;
     }
     engine.hub.stopTyping(this, channelId);

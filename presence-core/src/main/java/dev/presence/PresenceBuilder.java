@@ -161,7 +161,8 @@ public final class PresenceBuilder {
   /**
    * Runs sink calls. Default: a cached pool of daemon threads owned by the engine, so a blocked
    * sink holds one thread and delays nobody else. A direct executor ({@code Runnable::run}) makes
-   * delivery synchronous, for tests.
+   * delivery synchronous, for tests. The executor must run or reject every task, never drop one
+   * silently; a rejected delivery is kept and tried again.
    */
   public PresenceBuilder deliveryExecutor(java.util.concurrent.Executor deliveryExecutor) {
     this.deliveryExecutor = once("deliveryExecutor", this.deliveryExecutor, deliveryExecutor);

@@ -20,7 +20,6 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -69,7 +68,7 @@ final class PresenceEngine implements Presence {
 
   private final Object tickLock = new Object();
   private final Runnable tickTask = this::tick;
-  private volatile boolean closed;
+  volatile boolean closed;
   private Future<?> nextTick;
 
   PresenceEngine(PresenceBuilder builder, PresenceBuilder.EngineSettings settings) {
@@ -166,17 +165,8 @@ final class PresenceEngine implements Presence {
       throw tooManyDevices(entry.userId, entry.devices.length);
     }
     boolean absorbs = entry.allInGrace();
+    StoreUpdate update = claim(entry, session, DeviceActivity.ACTIVE);
     session.recorded = DeviceActivity.ACTIVE;
-    // The store enforces the limit across nodes; it throws before anything changes.
-    StoreUpdate update;
-    try {
-      update = store.apply(entry.userId, putDevice(session, clock.millis(), true), policy);
-    } catch (LimitExceededException e) {
-      throw e;
-    } catch (IllegalArgumentException e) {
-      // The store counts devices on every node; the only mutation it rejects is one past the limit.
-      throw new LimitExceededException(e.getMessage(), "maxDevicesPerUser", maxDevices);
-    }
     entry.add(session);
     if (absorbs) {
       reconnectsAbsorbed.increment();
@@ -186,21 +176,31 @@ final class PresenceEngine implements Presence {
 
   /**
    * The same device connects again, from grace or over an older socket: the new connection inherits
-   * the device's activity, so nothing changes that others see.
+   * the device's activity, so nothing changes that others see. Any store write happens before local
+   * state changes, so a failed write leaves the old connection exactly as it was.
    */
   private void takeOver(UserEntry entry, DeviceSession old, DeviceSession session) {
+    long now = ticker.read();
     session.lastActivity = old.lastActivity;
     session.clientIdle = old.clientIdle;
     session.hidden = old.hidden;
-    session.idle = old.idle;
-    session.recorded = old.recorded;
-    if (old.phase == DeviceSession.GRACE) {
+    session.statusTokens = old.statusTokens;
+    session.statusTokensAt = old.statusTokensAt;
+    // Not yet visible to other threads, so no handshake with activity() is needed here.
+    session.idle = session.clientIdle || session.hidden || now - session.lastActivity >= idleNanos;
+    DeviceActivity activity = session.idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
+    boolean fromGrace = old.phase == DeviceSession.GRACE;
+    StoreUpdate update = null;
+    if (fromGrace || activity != old.recorded) {
+      // From grace, the device may have connected to another node meanwhile, which now holds its
+      // record and would remove it at the end of its own grace: this write claims it back. The
+      // activity is normally unchanged, so others see nothing.
+      update = claim(entry, session, activity);
+    }
+    session.recorded = activity;
+    if (fromGrace) {
       reconnectsAbsorbed.increment();
       devicesInGrace.decrement();
-      // While in grace here the device may have connected to another node, which now owns its
-      // record and would remove it at the end of its own grace: write it back as this node's.
-      // The activity is unchanged (unless that node changed it), so others normally see nothing.
-      session.recorded = null;
     } else {
       devicesConnected.decrement();
     }
@@ -208,7 +208,21 @@ final class PresenceEngine implements Presence {
     wheel.cancel(old);
     connectionClosed(old);
     entry.replace(old, session);
-    refreshActivity(session, ticker.read());
+    if (update != null) {
+      applied(entry, update);
+    }
+  }
+
+  /** Records a connect in the store, which enforces the device limit across nodes before any change. */
+  private StoreUpdate claim(UserEntry entry, DeviceSession session, DeviceActivity activity) {
+    try {
+      return store.apply(entry.userId, putDevice(session, activity, clock.millis(), true), policy);
+    } catch (LimitExceededException e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      // The only mutation a store rejects is a device past the limit.
+      throw new LimitExceededException(e.getMessage(), "maxDevicesPerUser", maxDevices);
+    }
   }
 
   private LimitExceededException tooManyDevices(String userId, int count) {
@@ -264,7 +278,7 @@ final class PresenceEngine implements Presence {
 
   /** Input on a device: a timestamp write unless the device must leave idle. */
   boolean activity(DeviceSession session) {
-    if (session.phase != DeviceSession.CONNECTED) {
+    if (session.phase != DeviceSession.CONNECTED || closed) {
       return false;
     }
     long now = ticker.read();
@@ -280,7 +294,7 @@ final class PresenceEngine implements Presence {
   boolean signal(DeviceSession session, DeviceSession.Signal signal) {
     UserEntry entry = session.user;
     synchronized (entry) {
-      if (session.phase != DeviceSession.CONNECTED) {
+      if (session.phase != DeviceSession.CONNECTED || closed) {
         return false;
       }
       long now = ticker.read();
@@ -306,7 +320,7 @@ final class PresenceEngine implements Presence {
   boolean disconnect(DeviceSession session) {
     UserEntry entry = session.user;
     synchronized (entry) {
-      if (session.phase != DeviceSession.CONNECTED) {
+      if (session.phase != DeviceSession.CONNECTED || closed) {
         return false;
       }
       session.phase = DeviceSession.GRACE;
@@ -343,8 +357,9 @@ final class PresenceEngine implements Presence {
             wheel.schedule(session, nextDeadline(session));
           }
         }
-      } catch (PresenceStoreException e) {
-        log.warn("store write for {} failed; retrying in 1 s", session, e);
+      } catch (RuntimeException e) {
+        // A store outage, or a failing policy: keep the timer alive and check again later.
+        log.warn("timer work for {} failed; retrying in 1 s", session, e);
         wheel.schedule(session, now + STORE_RETRY_NANOS);
       } finally {
         if (entry.isUnused() && !entry.retired) {
@@ -405,12 +420,11 @@ final class PresenceEngine implements Presence {
     }
     DeviceActivity activity = idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
     if (activity != session.recorded) {
-      // No recorded activity means a takeover from grace: that write claims the device back.
-      boolean claim = session.recorded == null;
+      // Recorded only once the store took it, so a failed write is retried by the next check.
+      StoreUpdate update =
+          store.apply(session.user.userId, putDevice(session, activity, clock.millis(), false), policy);
       session.recorded = activity;
-      applied(
-          session.user,
-          store.apply(session.user.userId, putDevice(session, clock.millis(), claim), policy));
+      applied(session.user, update);
     }
   }
 
@@ -422,9 +436,10 @@ final class PresenceEngine implements Presence {
     return deadline;
   }
 
-  private StoreMutation.PutDevice putDevice(DeviceSession session, long atMillis, boolean claim) {
+  private StoreMutation.PutDevice putDevice(
+      DeviceSession session, DeviceActivity activity, long atMillis, boolean claim) {
     return new StoreMutation.PutDevice(
-        new DeviceRecord(session.deviceId, nodeId, session.recorded, session.info.platform(), atMillis),
+        new DeviceRecord(session.deviceId, nodeId, activity, session.info.platform(), atMillis),
         maxDevices,
         claim,
         atMillis);
@@ -458,14 +473,6 @@ final class PresenceEngine implements Presence {
           StoreUpdate update =
               store.apply(
                   userId, new StoreMutation.SetStatus(mode, text, expiresAtMillis, nowMillis), policy);
-          if (entry.statusTimer != null) {
-            wheel.cancel(entry.statusTimer);
-            entry.statusTimer = null;
-          }
-          if (lasts != null) {
-            entry.statusTimer = new StatusTimer(this, entry, expiresAtMillis);
-            wheel.schedule(entry.statusTimer, ticker.read() + lasts.toNanos());
-          }
           applied(entry, update);
           return update.current().presence();
         } finally {
@@ -487,7 +494,7 @@ final class PresenceEngine implements Presence {
     }
     UserEntry entry = session.user;
     synchronized (entry) {
-      if (session.phase != DeviceSession.CONNECTED) {
+      if (session.phase != DeviceSession.CONNECTED || closed) {
         throw new IllegalStateException(session + " is no longer open");
       }
       long now = ticker.read();
@@ -533,7 +540,7 @@ final class PresenceEngine implements Presence {
                 policy);
         entry.statusTimer = null;
         applied(entry, update);
-      } catch (PresenceStoreException e) {
+      } catch (RuntimeException e) {
         log.warn("clearing the expired status of {} failed; retrying in 1 s", Ids.shown(entry.userId), e);
         wheel.schedule(timer, ticker.read() + STORE_RETRY_NANOS);
       } finally {
@@ -662,10 +669,10 @@ final class PresenceEngine implements Presence {
       @Override
       public List<UserPresence> getAll(Collection<String> userIds) {
         Objects.requireNonNull(userIds, "userIds");
-        List<String> ids = List.copyOf(userIds);
-        for (String id : ids) {
+        for (String id : userIds) {
           Ids.check("userId", id);
         }
+        List<String> ids = List.copyOf(userIds);
         checkOpen();
         List<UserPresence> result = new ArrayList<>(ids.size());
         for (UserRecord record : store.getAll(ids)) {
@@ -730,6 +737,7 @@ final class PresenceEngine implements Presence {
 
   /** After a store write, under the user lock: update the gauges and emit a visible change. */
   private void applied(UserEntry entry, StoreUpdate update) {
+    followStatusExpiry(entry, update.current().statusExpiresAtMillis());
     StatusMode mode = update.current().mode();
     if (mode != entry.mode) {
       entry.mode = mode;
@@ -754,6 +762,27 @@ final class PresenceEngine implements Presence {
       bus.publish(change);
     } catch (RuntimeException e) {
       log.warn("publishing the change of {} to the bus failed", Ids.shown(change.userId()), e);
+    }
+  }
+
+  /**
+   * Keeps this node's status timer in line with the record: any node that applies a change of the
+   * user (a connect, a status change) arms the expiry, so it does not depend on the node that set it
+   * staying up.
+   */
+  private void followStatusExpiry(UserEntry entry, long expiresAtMillis) {
+    StatusTimer timer = entry.statusTimer;
+    if (timer != null && timer.expiresAtMillis == expiresAtMillis) {
+      return;
+    }
+    if (timer != null) {
+      wheel.cancel(timer);
+      entry.statusTimer = null;
+    }
+    if (expiresAtMillis != 0) {
+      entry.statusTimer = new StatusTimer(this, entry, expiresAtMillis);
+      long delayMillis = Math.max(0, expiresAtMillis - clock.millis());
+      wheel.schedule(entry.statusTimer, ticker.read() + TimeUnit.MILLISECONDS.toNanos(delayMillis));
     }
   }
 
@@ -803,8 +832,9 @@ final class PresenceEngine implements Presence {
       }
       try {
         nextTick = scheduler.schedule(tickTask, wheel.tickNanos(), TimeUnit.NANOSECONDS);
-      } catch (RejectedExecutionException e) {
-        log.error("the scheduler rejected the presence timer; deadlines will not fire", e);
+      } catch (RuntimeException e) {
+        // Nothing else drives the timers: say so loudly. Calls keep working; deadlines stop.
+        log.error("the scheduler rejected the presence timer tick; grace, TTL, idle and delivery stop", e);
       }
     }
   }
@@ -819,7 +849,7 @@ final class PresenceEngine implements Presence {
     }
   }
 
-  private void checkOpen() {
+  void checkOpen() {
     if (closed) {
       throw new IllegalStateException("this presence engine is closed");
     }

@@ -15,6 +15,11 @@ import java.util.List;
  *   <li>Should be fast. A slow or blocked sink delays only itself: while one of its calls runs, its
  *       further changes coalesce (latest per user), so its buffer never holds more than one entry
  *       per watched user.
+ *   <li>The first batch may arrive before {@code watchUsers} or {@code watchChannel} has returned
+ *       its snapshot (with a zero flush interval, or when a member joins meanwhile): apply
+ *       snapshots and batches by version, keeping the higher one per user.
+ *   <li>With a direct delivery executor the sink runs on the engine's thread, under its locks: it
+ *       must then not call back into the engine or close a subscriber.
  *   <li>A sink that throws is logged and counted in {@link PresenceStats#sinkFailures()}; the
  *       subscriber stays open and later deliveries go on.
  * </ul>

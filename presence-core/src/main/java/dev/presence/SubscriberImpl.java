@@ -421,11 +421,50 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     try {
       hub.delivery.execute(() -> deliver(typingToSend, presenceToSend));
     } catch (RejectedExecutionException e) {
-      synchronized (this) {
-        inFlight = false;
-      }
+      boolean retry = requeue(typingToSend, presenceToSend);
       hub.sinkFailed(this, e);
+      if (retry) {
+        hub.scheduleFlushAt(this, hub.engine.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
+      }
     }
+  }
+
+  /** How soon a delivery the executor rejected is tried again, at the least. */
+  private static final long REJECTED_RETRY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+
+  /**
+   * The executor rejected a delivery: put it back so nothing is lost. A batch entry is pending
+   * again unless something newer came meanwhile; its baseline becomes "unknown", so it is sent even
+   * if it equals what the sink last got. Returns whether the caller must arm the flush timer.
+   */
+  private synchronized boolean requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+    inFlight = false;
+    if (closed) {
+      return false;
+    }
+    if (typingBatch != null) {
+      for (TypingEvent event : typingBatch) {
+        typing.putIfAbsent(event.channelId() + '\u0000' + event.userId(), event);
+      }
+    }
+    if (presenceBatch != null) {
+      for (UserPresence presence : presenceBatch) {
+        Edge edge = edges.get(presence.userId());
+        if (edge == null) {
+          continue;
+        }
+        edge.delivered = UserPresence.unknown(presence.userId());
+        if (edge.pending == null) {
+          edge.pending = presence;
+        }
+        if (!edge.queued) {
+          edge.queued = true;
+          dirty.add(edge);
+        }
+      }
+    }
+    flushWanted = false;
+    return armFlush();
   }
 
   /** Under the monitor: the batch of changed users, leaving out changes that were reversed. */

@@ -95,7 +95,21 @@ final class SubscriptionHub {
   }
 
   void addDirectWatcher(String userId, SubscriberImpl subscriber) {
-    directWatchers.computeIfAbsent(userId, id -> ConcurrentHashMap.newKeySet()).add(subscriber);
+    addTo(directWatchers, userId, subscriber);
+  }
+
+  /**
+   * Adds to a set in a map whose empty sets are removed: the add happens inside the map's atomic
+   * section, or a concurrent removal of the emptied set would swallow it.
+   */
+  private static <T> void addTo(ConcurrentHashMap<String, Set<T>> map, String key, T value) {
+    map.compute(
+        key,
+        (id, set) -> {
+          Set<T> target = set != null ? set : ConcurrentHashMap.newKeySet();
+          target.add(value);
+          return target;
+        });
   }
 
   void removeDirectWatcher(String userId, SubscriberImpl subscriber) {
@@ -255,7 +269,16 @@ final class SubscriptionHub {
     String watcher = subscriber.watcherUserId();
     String target = change.userId();
     if (watcher.equals(target)) {
-      UserRecord own = record != null ? record : engine.store.get(target);
+      UserRecord own = record;
+      if (own == null) {
+        try {
+          own = engine.store.get(target); // a remote change carries only what others see
+        } catch (RuntimeException e) {
+          log.warn("reading the own view of {} failed; sending the public one", Ids.shown(target), e);
+          subscriber.offer(change.current());
+          return;
+        }
+      }
       if (own.version() >= change.version()) {
         subscriber.offer(viewOf(watcher, own));
       }
@@ -278,7 +301,7 @@ final class SubscriptionHub {
         if (!channel.members.add(userId)) {
           return;
         }
-        memberships.computeIfAbsent(userId, id -> ConcurrentHashMap.newKeySet()).add(channelId);
+        addTo(memberships, userId, channelId);
         List<SubscriberImpl> needBaseline = new ArrayList<>();
         for (SubscriberImpl watcher : channel.watchers) {
           watcher.memberJoined(userId);
@@ -369,7 +392,7 @@ final class SubscriptionHub {
    * sees them (and starts nothing).
    */
   boolean typing(DeviceSession session, String channelId) {
-    if (session.phase != DeviceSession.CONNECTED) {
+    if (!session.isOpen()) {
       return false;
     }
     Channel channel = channels.get(channelId);

@@ -54,6 +54,8 @@ public interface PresenceBus extends AutoCloseable {
 
     /**
      * Starts receiving changes of these users. Idempotent: watching a watched user does nothing.
+     * The engine calls this and the other watch methods while holding internal locks: they must
+     * return quickly (queue network work) and must not call back into the engine.
      *
      * @throws NullPointerException if the collection or an id is null
      */
