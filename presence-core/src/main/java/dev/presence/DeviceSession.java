@@ -76,7 +76,7 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
     if (phase != CONNECTED || engine.closed) {
       return false;
     }
-    lastHeartbeat = engine.ticker.read();
+    lastHeartbeat = engine.coarseNow(this);
     return true;
   }
 

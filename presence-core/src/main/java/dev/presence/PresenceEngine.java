@@ -68,6 +68,8 @@ final class PresenceEngine implements Presence {
 
   private final Object tickLock = new Object();
   private final Runnable tickTask = this::tick;
+  /** Ticker time at the last tick; see {@link #coarseNow}. */
+  private volatile long coarseNanos;
   volatile boolean closed;
   private Future<?> nextTick;
 
@@ -98,6 +100,7 @@ final class PresenceEngine implements Presence {
     this.ownedBus = builder.bus == null ? new LocalPresenceBus() : null;
     this.listeners = builder.listeners.toArray(new PresenceListener[0]);
     this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
+    this.coarseNanos = ticker.read();
     this.statusChangesPerWindow = settings.statusChangesPerWindow();
     this.statusChangeWindowNanos = settings.statusChangeWindowNanos();
     this.hub = new SubscriptionHub(this, builder, settings);
@@ -269,11 +272,20 @@ final class PresenceEngine implements Presence {
 
   /** The device's current session, or null; no lock, no allocation. */
   private DeviceSession lookup(String userId, String deviceId) {
-    Ids.check("userId", userId);
-    Ids.check("deviceId", deviceId);
+    if (userId == null || deviceId == null) {
+      Ids.check("userId", userId);
+      Ids.check("deviceId", deviceId);
+    }
     checkOpen();
     UserEntry entry = users.get(userId);
-    return entry == null ? null : entry.find(deviceId);
+    DeviceSession session = entry == null ? null : entry.find(deviceId);
+    if (session == null) {
+      // Only ids that passed validation at connect are found, so validate only on a miss: a bad id
+      // still gets its IllegalArgumentException, and a heartbeat pays for no scan of its ids.
+      Ids.check("userId", userId);
+      Ids.check("deviceId", deviceId);
+    }
+    return session;
   }
 
   /** Input on a device: a timestamp write unless the device must leave idle. */
@@ -281,7 +293,7 @@ final class PresenceEngine implements Presence {
     if (session.phase != DeviceSession.CONNECTED || closed) {
       return false;
     }
-    long now = ticker.read();
+    long now = coarseNow(session);
     session.lastActivity = now;
     session.lastHeartbeat = now;
     if (!session.idle) {
@@ -839,9 +851,23 @@ final class PresenceEngine implements Presence {
     }
   }
 
+  /**
+   * The ticker time as of the last timer tick (at most one tick old), for heartbeats and input:
+   * reading the real ticker costs more than the rest of a heartbeat, and deadlines are only checked
+   * on ticks anyway. Never earlier than the session's own last heartbeat, so a stalled timer thread
+   * cannot move a device's timestamps backwards.
+   */
+  long coarseNow(DeviceSession session) {
+    long coarse = coarseNanos;
+    long last = session.lastHeartbeat;
+    return coarse - last > 0 ? coarse : last;
+  }
+
   private void tick() {
     try {
-      wheel.advance(ticker.read(), e -> log.error("a presence timer failed", e));
+      long now = ticker.read();
+      coarseNanos = now;
+      wheel.advance(now, e -> log.error("a presence timer failed", e));
     } catch (RuntimeException e) {
       log.error("advancing the presence timers failed", e);
     } finally {
