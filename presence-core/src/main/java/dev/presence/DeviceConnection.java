@@ -26,6 +26,8 @@ public interface DeviceConnection {
 
   /**
    * Records a heartbeat: the connection is alive. Allocates nothing and writes nothing to the store.
+   * The time recorded is that of the engine's last timer tick, so its resolution is the timer
+   * resolution.
    *
    * @return false if this connection is no longer open
    */
