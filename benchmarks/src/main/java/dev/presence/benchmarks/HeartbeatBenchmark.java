@@ -5,6 +5,7 @@ import dev.presence.Presence;
 import dev.presence.Scheduler;
 import dev.presence.Ticker;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
+import dev.presence.benchmarks.support.CoarseTicker;
 import dev.presence.benchmarks.support.CountingStore;
 import dev.presence.benchmarks.support.Cursor;
 import dev.presence.benchmarks.support.TestIds;
@@ -38,6 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code floor}: a bare {@code ConcurrentHashMap.get} plus a volatile write (brief §5's floor).
  *   <li>{@code floor-clock}: the same plus a {@code System.nanoTime()} read, since any heartbeat must
  *       read a clock.
+ *   <li>{@code presence-handle-coarse}, {@code presence-id-coarse}: the engine given a {@link
+ *       CoarseTicker} (a volatile field refreshed every millisecond) instead of {@code nanoTime()}:
+ *       what the clock read costs the engine.
  * </ul>
  *
  * <p>The engine uses the system ticker and wall clock (so the hot path pays a real clock read) and a
@@ -57,7 +61,15 @@ public class HeartbeatBenchmark {
   @Param({"10000", "1000000"})
   int devices;
 
-  @Param({"presence-handle", "presence-id", "seed", "floor", "floor-clock"})
+  @Param({
+    "presence-handle",
+    "presence-id",
+    "presence-handle-coarse",
+    "presence-id-coarse",
+    "seed",
+    "floor",
+    "floor-clock"
+  })
   String impl;
 
   private int mode;
@@ -69,6 +81,7 @@ public class HeartbeatBenchmark {
   private SeedPresenceServer seed;
   private SeedPresenceServer.Socket[] sockets;
   private ConcurrentHashMap<String, Slot> floorMap;
+  private CoarseTicker coarse;
   private long storeWritesBefore;
   private long ops;
 
@@ -86,6 +99,8 @@ public class HeartbeatBenchmark {
           case "seed" -> 2;
           case "floor" -> 3;
           case "floor-clock" -> 4;
+          case "presence-handle-coarse" -> 5;
+          case "presence-id-coarse" -> 6;
           default -> throw new IllegalArgumentException(impl);
         };
     String[] users = TestIds.users(devices);
@@ -96,11 +111,14 @@ public class HeartbeatBenchmark {
       deviceIds[i] = new String(device.toCharArray());
     }
     switch (mode) {
-      case 0, 1 -> {
+      case 0, 1, 5, 6 -> {
         store = new CountingStore();
+        if (mode >= 5) {
+          coarse = new CoarseTicker();
+        }
         presence =
             Presence.builder()
-                .ticker(Ticker.system())
+                .ticker(mode >= 5 ? coarse : Ticker.system())
                 .clock(InstantSource.system())
                 .scheduler(never())
                 .store(store)
@@ -131,7 +149,7 @@ public class HeartbeatBenchmark {
   public void tearDown() {
     String writes =
         switch (mode) {
-          case 0, 1 -> String.format("%.3f", (store.writes() - storeWritesBefore) / (double) ops);
+          case 0, 1, 5, 6 -> String.format("%.3f", (store.writes() - storeWritesBefore) / (double) ops);
           case 2 -> "1 (map put; 3 Redis commands in the seed's Redis variant)";
           default -> "n/a";
         };
@@ -139,6 +157,9 @@ public class HeartbeatBenchmark {
         "%nHEARTBEAT impl=%s devices=%d ops=%d storeWritesPerOp=%s%n", impl, devices, ops, writes);
     if (presence != null) {
       presence.close();
+    }
+    if (coarse != null) {
+      coarse.close();
     }
   }
 
@@ -148,8 +169,10 @@ public class HeartbeatBenchmark {
     ops++;
     switch (mode) {
       case 0:
+      case 5:
         return handles[i].heartbeat();
       case 1:
+      case 6:
         return presence.heartbeat(userIds[i], deviceIds[i]);
       case 2:
         sockets[i].heartbeat();

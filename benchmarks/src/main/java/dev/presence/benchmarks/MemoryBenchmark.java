@@ -44,8 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * line); the score, the time to connect N devices with two full-GC measurements inside, is not the
  * point. Per device and per user are separated by running {@code devicesPerUser=1} and {@code 2}:
  * a second device costs (B₂ − B₁) / users; a user with one device costs B₁ / users. A JOL class
- * breakdown of the same structures: {@code java -cp benchmarks/target/benchmarks.jar
- * dev.presence.benchmarks.MemoryFootprint}.
+ * breakdown of the same structures: {@link MemoryFootprint} (its javadoc has the command).
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar MemoryBenchmark}
  */
