@@ -43,7 +43,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * per cycle are what it emits.
  *
  * <p>Events the engine's listeners saw, events the seed emitted, client deliveries and store writes
- * per cycle are printed at the end of each trial ({@code CONNECT-CYCLE …} line).
+ * per cycle are printed at the end of each trial ({@code CONNECT-CYCLE …} line). The trial fails if
+ * the engine emitted an event or wrote the store during the cycles, so {@code smoke.sh} checks it.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ConnectCycleBenchmark -prof gc}
  */
@@ -126,6 +127,9 @@ public class ConnectCycleBenchmark {
           (store.writes() - writesBefore) / (double) ops,
           BenchHooks.pendingTimers(presence));
       presence.close();
+      if (events.sum() != eventsBefore || store.writes() != writesBefore) {
+        throw new IllegalStateException("a reconnect within grace emitted events or wrote the store");
+      }
     } else {
       System.out.printf(
           "%nCONNECT-CYCLE impl=seed devices=%d cycles=%d emitsPerCycle=%.4f deliveriesPerCycle=%.1f pendingTimers=%d%n",

@@ -41,7 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>the delay from the deadline (last heartbeat + 45 s) to detection, mean and max, in simulated
  *       time: the seed detects at its next sweep; the engine at the first 100 ms tick at or after the
  *       deadline. On real time add the scheduler's wake-up latency.
- *   <li>false expiries: devices reported offline while still heartbeating (must be 0).
+ *   <li>false expiries: devices reported offline while still heartbeating (must be 0; the trial
+ *       fails otherwise).
  * </ul>
  *
  * <p>The score is the CPU time per simulated second. The seed's {@code io.emit} of each offline and
@@ -184,6 +185,9 @@ public class ExpiryBenchmark {
       presence.close();
     } else {
       seed.close();
+    }
+    if (falseExpiries != 0) {
+      throw new IllegalStateException(falseExpiries + " devices expired while heartbeating");
     }
   }
 

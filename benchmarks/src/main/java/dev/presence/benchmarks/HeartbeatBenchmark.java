@@ -47,7 +47,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>The engine uses the system ticker and wall clock (so the hot path pays a real clock read) and a
  * scheduler that never runs, so no timer fires during the run; a heartbeat touches no timer anyway.
  * The seed's 10 s sweep is not started (it is measured in {@link ExpiryBenchmark}). Store writes per
- * heartbeat are counted and printed at the end of each trial ({@code HEARTBEAT …} line).
+ * heartbeat are counted and printed at the end of each trial ({@code HEARTBEAT …} line); the trial
+ * fails if a heartbeat wrote the store.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar HeartbeatBenchmark -prof gc}
  */
@@ -157,6 +158,9 @@ public class HeartbeatBenchmark {
         "%nHEARTBEAT impl=%s devices=%d ops=%d storeWritesPerOp=%s%n", impl, devices, ops, writes);
     if (presence != null) {
       presence.close();
+      if (store.writes() != storeWritesBefore) {
+        throw new IllegalStateException("heartbeats wrote the store");
+      }
     }
     if (coarse != null) {
       coarse.close();

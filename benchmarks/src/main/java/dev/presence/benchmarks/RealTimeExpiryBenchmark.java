@@ -41,7 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * expiries; the delay from deadline (last heartbeat + TTL) to the offline event, p50, p99 and max;
  * the driver's lag behind its schedule, heartbeats it sent later than the TTL and the expiries they
  * caused ({@code lateExpiries}: the engine was right, the driver was starved); and false expiries
- * (a device reported offline within the TTL of its last heartbeat: an engine bug, must be 0). The
+ * (a device reported offline within the TTL of its last heartbeat: an engine bug, must be 0; the
+ * iteration fails otherwise). The
  * score (the length of the op) is not the point. Only the engine runs here; the seed's delay (up to
  * its 10 s sweep) is in {@link ExpiryBenchmark}.
  *
@@ -150,6 +151,9 @@ public class RealTimeExpiryBenchmark {
         lateExpiries.get(),
         lateHeartbeats,
         maxLag / 1e6);
+    if (falseExpiries.get() != 0) {
+      throw new IllegalStateException(falseExpiries.get() + " devices expired within the TTL of their last heartbeat");
+    }
   }
 
   @TearDown(Level.Trial)
