@@ -294,7 +294,7 @@
     el.meDot.dataset.state = self.mode === 'invisible' ? 'invisible' : myState;
     el.meDetail.textContent = mine ? describe(me, mine) : '';
     const others = entries.filter(([u, c]) => u !== me && c.state !== 'offline').length;
-    el.onlineCount.textContent = '· ' + others + ' here';
+    el.onlineCount.textContent = '· ' + (others === 1 ? '1 other here' : others + ' others here');
   }
 
   setInterval(renderContacts, cfg.lastSeenRefreshMs);   // buckets move on by themselves
