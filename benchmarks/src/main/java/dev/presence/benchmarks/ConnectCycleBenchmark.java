@@ -44,7 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Events the engine's listeners saw, events the seed emitted, client deliveries and store writes
  * per cycle are printed at the end of each trial ({@code CONNECT-CYCLE …} line). The trial fails if
- * the engine emitted an event or wrote the store during the cycles, so {@code smoke.sh} checks it.
+ * the engine emitted an event during the cycles (the brief's target), or wrote the store more than
+ * once per cycle, so {@code smoke.sh} checks it. Since 5f0dd76 a reconnect from grace writes the
+ * device's record once (it claims the device back in case another node took it meanwhile); the
+ * write changes nothing others see.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ConnectCycleBenchmark -prof gc}
  */
@@ -127,8 +130,11 @@ public class ConnectCycleBenchmark {
           (store.writes() - writesBefore) / (double) ops,
           BenchHooks.pendingTimers(presence));
       presence.close();
-      if (events.sum() != eventsBefore || store.writes() != writesBefore) {
-        throw new IllegalStateException("a reconnect within grace emitted events or wrote the store");
+      if (events.sum() != eventsBefore) {
+        throw new IllegalStateException("a reconnect within grace emitted events");
+      }
+      if (store.writes() - writesBefore > ops) {
+        throw new IllegalStateException("a reconnect within grace wrote the store more than once");
       }
     } else {
       System.out.printf(
