@@ -28,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Brief §5 row 4: fanout of one change to M subscribers. One user (the target) changes; M watchers
  * each have a subscriber watching it; 10 × M other connected clients each have a subscriber watching
- * someone else. One op is one change of the target: its device's {@code setIdle} toggles, so every
+ * someone else (ids in watch lists are copies, as parsed from each client's request, not the
+ * instances the engine got at connect). One op is one change of the target: its device's {@code setIdle} toggles, so every
  * op changes what others see. Divide the score (and {@code gc.alloc.rate.norm}) by M for the cost
  * per recipient; the op also holds the change's own fixed cost (store write, listeners), which the
  * M = 10 rows show.
@@ -160,19 +161,19 @@ public class FanoutBenchmark {
               .idleAfter(TypingBenchmark.NEVER)
               .build();
       target = presence.connect(users[0], device);
-      List<String> watched = List.of(users[0]);
       watcherSinks = new CountingSink[subscribers];
       for (int i = 0; i < subscribers; i++) {
         String user = users[1 + i];
         watcherSinks[i] = new CountingSink(users[0]);
-        presence.subscribe(presence.connect(user, device), watcherSinks[i]).watchUsers(watched);
+        // Each watcher's list is its own copy of the id, as parsed from its own request.
+        presence.subscribe(presence.connect(user, device), watcherSinks[i]).watchUsers(List.of(copy(users[0])));
       }
       otherSinks = new CountingSink[others];
       for (int j = 0; j < others; j++) {
         String user = users[1 + subscribers + j];
         String theirs = users[1 + subscribers + (j + 1) % others];
         otherSinks[j] = new CountingSink(theirs);
-        presence.subscribe(presence.connect(user, device), otherSinks[j]).watchUsers(List.of(theirs));
+        presence.subscribe(presence.connect(user, device), otherSinks[j]).watchUsers(List.of(copy(theirs)));
       }
       time.advanceMillis(2_000); // settle: the connects' first batches go out
       for (CountingSink sink : watcherSinks) {
@@ -198,6 +199,10 @@ public class FanoutBenchmark {
       }
       io.muted(false);
     }
+  }
+
+  static String copy(String id) {
+    return new String(id.toCharArray());
   }
 
   @TearDown(Level.Trial)

@@ -160,7 +160,7 @@ public class StatusFlapDeliveryBenchmark {
       for (int u = 0; u < devices; u++) {
         List<String> contacts = new ArrayList<>(CONTACTS);
         for (int c = 1; c <= CONTACTS; c++) {
-          contacts.add(users[(u + c) % devices]);
+          contacts.add(FanoutBenchmark.copy(users[(u + c) % devices])); // as parsed from a request
         }
         sinks[u] = new WatcherSink();
         presence.subscribe(devicesOf[u], sinks[u]).watchUsers(contacts);
