@@ -24,6 +24,11 @@ import java.util.concurrent.RejectedExecutionException;
 final class SubscriberImpl extends TimerNode implements Subscriber {
   private final SubscriptionHub hub;
   private final String watcherUserId;
+  /**
+   * The watcher id's hash, read by fanout to rule out "this change is the watcher's own" without
+   * touching the id string: at scale that string is a cache miss per recipient.
+   */
+  private final int watcherHash;
   private final PresenceSink sink;
   /** The connection this subscriber is bound to, or null for an application sink. */
   final DeviceSession connection;
@@ -48,6 +53,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     super(shard);
     this.hub = hub;
     this.watcherUserId = watcherUserId;
+    this.watcherHash = watcherUserId.hashCode();
     this.sink = sink;
     this.connection = connection;
     this.nextBatchAt = hub.engine.ticker.read();
@@ -80,6 +86,11 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   @Override
   public String watcherUserId() {
     return watcherUserId;
+  }
+
+  /** Whether {@code userId} is the watcher's own id; reads the watcher's id only on a hash match. */
+  boolean isWatcher(String userId) {
+    return userId.hashCode() == watcherHash && userId.equals(watcherUserId);
   }
 
   // ------------------------------------------------------------ watching
