@@ -575,9 +575,13 @@ final class SubscriptionHub {
 
   /** Sends a typing event to the channel's watchers here, never back to the typist. */
   private void fanoutTyping(Channel channel, TypingEvent event, boolean publish) {
+    String key = null;
     for (SubscriberImpl watcher : channel.watchers) {
       if (!watcher.isWatcher(event.userId()) && canSeeOther(watcher.watcherUserId(), event.userId())) {
-        watcher.offerTyping(event);
+        if (key == null) {
+          key = SubscriberImpl.typingKey(event);
+        }
+        watcher.offerTyping(event, key);
       }
     }
     if (publish) {
