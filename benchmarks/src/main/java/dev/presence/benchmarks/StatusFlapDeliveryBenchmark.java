@@ -136,6 +136,12 @@ public class StatusFlapDeliveryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    if (!impl.equals("presence") && !impl.equals("seed")) {
+      throw new IllegalArgumentException("unknown impl " + impl);
+    }
+    if (!pattern.equals("toggle") && !pattern.equals("blip")) {
+      throw new IllegalArgumentException("unknown pattern " + pattern);
+    }
     time = new SimTime();
     toggle = pattern.equals("toggle");
     idle = new boolean[devices];

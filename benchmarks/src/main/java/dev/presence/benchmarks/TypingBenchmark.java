@@ -152,6 +152,9 @@ public class TypingBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    if (!impl.equals("presence") && !impl.equals("seed")) {
+      throw new IllegalArgumentException("unknown impl " + impl);
+    }
     time = new SimTime();
     if (impl.equals("presence")) {
       presence =

@@ -77,6 +77,9 @@ public class TypingKeystrokeBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    if (!impl.equals("presence") && !impl.equals("floor")) {
+      throw new IllegalArgumentException("unknown impl " + impl);
+    }
     String[] users = TestIds.users(devices);
     String[] channels = new String[devices];
     for (int i = 0; i < devices; i++) {
