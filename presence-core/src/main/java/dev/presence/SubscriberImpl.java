@@ -4,6 +4,7 @@ import dev.presence.spi.UserRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,6 +25,11 @@ import java.util.concurrent.RejectedExecutionException;
 final class SubscriberImpl extends TimerNode implements Subscriber {
   private final SubscriptionHub hub;
   private final String watcherUserId;
+  /**
+   * The watcher id's hash, read by fanout to rule out "this change is the watcher's own" without
+   * touching the id string: at scale that string is a cache miss per recipient.
+   */
+  private final int watcherHash;
   private final PresenceSink sink;
   /** The connection this subscriber is bound to, or null for an application sink. */
   final DeviceSession connection;
@@ -48,6 +54,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     super(shard);
     this.hub = hub;
     this.watcherUserId = watcherUserId;
+    this.watcherHash = watcherUserId.hashCode();
     this.sink = sink;
     this.connection = connection;
     this.nextBatchAt = hub.engine.ticker.read();
@@ -80,6 +87,11 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   @Override
   public String watcherUserId() {
     return watcherUserId;
+  }
+
+  /** Whether {@code userId} is the watcher's own id; reads the watcher's id only on a hash match. */
+  boolean isWatcher(String userId) {
+    return userId.hashCode() == watcherHash && userId.equals(watcherUserId);
   }
 
   // ------------------------------------------------------------ watching
@@ -343,13 +355,20 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     return edge != null && edge.delivered == null;
   }
 
-  /** A typing event in a watched channel (visibility already checked). */
-  void offerTyping(TypingEvent event) {
+  /** The key of a typing event in {@link #typing}: one entry per channel and user. */
+  static String typingKey(TypingEvent event) {
+    return event.channelId() + '\u0000' + event.userId();
+  }
+
+  /**
+   * A typing event in a watched channel (visibility already checked); {@code key} is its {@link
+   * #typingKey}, made once per event by the caller rather than once per recipient.
+   */
+  void offerTyping(TypingEvent event, String key) {
     synchronized (this) {
       if (closed || !channels.contains(event.channelId())) {
         return;
       }
-      String key = event.channelId() + '\u0000' + event.userId();
       typing.remove(key);
       typing.put(key, event);
     }
@@ -444,7 +463,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     }
     if (typingBatch != null) {
       for (TypingEvent event : typingBatch) {
-        typing.putIfAbsent(event.channelId() + '\u0000' + event.userId(), event);
+        typing.putIfAbsent(typingKey(event), event);
       }
     }
     if (presenceBatch != null) {
@@ -469,6 +488,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
 
   /** Under the monitor: the batch of changed users, leaving out changes that were reversed. */
   private List<UserPresence> collect() {
+    UserPresence first = null; // a batch of one, the common case, is a singleton list
     List<UserPresence> batch = null;
     int waiting = 0;
     for (int i = dirty.size(); i > 0; i--) {
@@ -490,12 +510,17 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       if (next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
         continue; // changed and changed back within the window: nothing to tell
       }
+      if (first == null) {
+        first = next;
+        continue;
+      }
       if (batch == null) {
         batch = new ArrayList<>();
+        batch.add(first);
       }
       batch.add(next);
     }
-    return batch;
+    return batch != null ? batch : first != null ? Collections.singletonList(first) : null;
   }
 
   private void deliver(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {

@@ -229,6 +229,11 @@ final class SubscriptionHub {
     if (watcher.equals(target)) {
       return true;
     }
+    return canSeeOther(watcher, target);
+  }
+
+  /** {@link #canSee} for a watcher already known not to be the target. */
+  private boolean canSeeOther(String watcher, String target) {
     try {
       return visibility.canSee(watcher, target);
     } catch (RuntimeException e) {
@@ -268,7 +273,7 @@ final class SubscriptionHub {
   private void offer(SubscriberImpl subscriber, PresenceChange change, UserRecord record) {
     String watcher = subscriber.watcherUserId();
     String target = change.userId();
-    if (watcher.equals(target)) {
+    if (subscriber.isWatcher(target)) {
       UserRecord own = record;
       if (own == null) {
         try {
@@ -284,7 +289,7 @@ final class SubscriptionHub {
       }
       return;
     }
-    if (canSee(watcher, target)) {
+    if (canSeeOther(watcher, target)) {
       subscriber.offer(change.current());
     }
   }
@@ -570,10 +575,13 @@ final class SubscriptionHub {
 
   /** Sends a typing event to the channel's watchers here, never back to the typist. */
   private void fanoutTyping(Channel channel, TypingEvent event, boolean publish) {
+    String key = null;
     for (SubscriberImpl watcher : channel.watchers) {
-      String watcherId = watcher.watcherUserId();
-      if (!watcherId.equals(event.userId()) && canSee(watcherId, event.userId())) {
-        watcher.offerTyping(event);
+      if (!watcher.isWatcher(event.userId()) && canSeeOther(watcher.watcherUserId(), event.userId())) {
+        if (key == null) {
+          key = SubscriberImpl.typingKey(event);
+        }
+        watcher.offerTyping(event, key);
       }
     }
     if (publish) {

@@ -31,6 +31,11 @@ import java.util.function.Consumer;
  *       marking those silent for more than 45 s offline and broadcasting each one.
  *   <li>{@code broadcastPresence} is {@code io.emit}: one event object sent to every connected
  *       client ({@link Io}).
+ *   <li>Typing ("Typing Indicators"): {@code socket.on('typing-start')} and {@code
+ *       socket.on('typing-stop')} forward to the channel's room with {@code
+ *       socket.to(channelId).emit}, i.e. to every socket in the room but the sender ({@link
+ *       Socket#typingStart}, {@link Socket#typingStop}). The seed's client debounces keystrokes
+ *       ({@link SeedTypingClient}) and expires indicators itself ({@link SeedTypingReceiver}).
  * </ul>
  *
  * <p>Where the seed has no Java shape, the obvious one:
@@ -70,6 +75,18 @@ public final class SeedPresenceServer implements AutoCloseable {
 
   /** One row of {@code getBulkPresence}. */
   public record BulkPresence(String userId, String status) {}
+
+  /**
+   * A typing message as {@code socket.to(channelId).emit} sends it: {@code 'typing'} with {@code
+   * {userId, name, channelId}} or {@code 'typing-stopped'} with {@code {userId, channelId}} ({@code
+   * name} null).
+   */
+  public record TypingMessage(String type, String userId, String name, String channelId) {}
+
+  /** {@code socket.join(channelId)} rooms: channel id → sockets in it. */
+  private final ConcurrentHashMap<String, Set<Socket>> rooms = new ConcurrentHashMap<>();
+  private long typingEmits;
+  private long typingDeliveries;
 
   private final ConcurrentHashMap<String, Entry> presenceMap = new ConcurrentHashMap<>();
   private final Scheduler timers;
@@ -159,6 +176,33 @@ public final class SeedPresenceServer implements AutoCloseable {
     return result;
   }
 
+  /** Room emits of typing messages so far (one per {@code socket.to(room).emit}). */
+  public long typingEmits() {
+    return typingEmits;
+  }
+
+  /** Typing messages delivered to clients so far (one per socket in the room but the sender). */
+  public long typingDeliveries() {
+    return typingDeliveries;
+  }
+
+  /** {@code socket.to(channelId).emit(message)}: every socket in the room but {@code sender}. */
+  private void emitToRoom(Socket sender, String channelId, TypingMessage message) {
+    typingEmits++;
+    Set<Socket> room = rooms.get(channelId);
+    if (room == null) {
+      return;
+    }
+    long sent = 0;
+    for (Socket socket : room) {
+      if (socket != sender) {
+        socket.sendTyping(message);
+        sent++;
+      }
+    }
+    typingDeliveries += sent;
+  }
+
   /** Entries visited by all sweeps so far. */
   public long sweepVisits() {
     return sweepVisits;
@@ -195,6 +239,11 @@ public final class SeedPresenceServer implements AutoCloseable {
     final String id;
     final String userId;
     final Consumer<PresenceEvent> sink;
+    /**
+     * Rooms and typing sink, made on the first {@link #join} or {@link #onTyping}: one field, so a
+     * socket that never joins a room is as large as before (the memory benchmark measures sockets).
+     */
+    private Rooms rooms;
 
     Socket(String id, String userId, Consumer<PresenceEvent> sink) {
       this.id = id;
@@ -220,9 +269,43 @@ public final class SeedPresenceServer implements AutoCloseable {
       }
     }
 
+    /** Where this client's typing messages go (by default nowhere). */
+    public void onTyping(Consumer<TypingMessage> typingSink) {
+      rooms().typingSink = typingSink;
+    }
+
+    /** {@code socket.join(channelId)}. */
+    public void join(String channelId) {
+      if (SeedPresenceServer.this.rooms.computeIfAbsent(channelId, id -> ConcurrentHashMap.newKeySet()).add(this)) {
+        rooms().joined.add(channelId);
+      }
+    }
+
+    private Rooms rooms() {
+      if (rooms == null) {
+        rooms = new Rooms();
+      }
+      return rooms;
+    }
+
+    /** {@code socket.on('typing-start', ({channelId}) => socket.to(channelId).emit('typing', …))}. */
+    public void typingStart(String channelId) {
+      emitToRoom(this, channelId, new TypingMessage("typing", userId, userId, channelId));
+    }
+
+    /** {@code socket.on('typing-stop', ({channelId}) => socket.to(channelId).emit('typing-stopped', …))}. */
+    public void typingStop(String channelId) {
+      emitToRoom(this, channelId, new TypingMessage("typing-stopped", userId, null, channelId));
+    }
+
     /** {@code socket.on('disconnect')}: 5 s grace, then offline if no newer socket took over. */
     public void disconnect() {
       io.leave(this);
+      if (rooms != null) {
+        for (String channelId : rooms.joined) {
+          SeedPresenceServer.this.rooms.get(channelId).remove(this); // socket.io leaves every room of a closed socket
+        }
+      }
       timers.schedule(
           () -> {
             Entry current = presenceMap.get(userId);
@@ -239,6 +322,19 @@ public final class SeedPresenceServer implements AutoCloseable {
     void send(PresenceEvent event) {
       sink.accept(event);
     }
+
+    /** Delivers one typing message to this client. */
+    void sendTyping(TypingMessage message) {
+      if (rooms != null && rooms.typingSink != null) {
+        rooms.typingSink.accept(message);
+      }
+    }
+  }
+
+  /** A socket's rooms and typing sink. */
+  private static final class Rooms {
+    final List<String> joined = new ArrayList<>(1);
+    Consumer<TypingMessage> typingSink;
   }
 
   /** socket.io's default namespace: the connected sockets and {@code io.emit}. */
