@@ -27,6 +27,11 @@ final class TimerWheel {
   private final long tickNanos;
   private final Shard[] shards;
   private final List<TimerNode> due = new ArrayList<>();
+  /**
+   * Ticks processed per hold of a shard lock: catching up after a long pause (or at a fine
+   * resolution) releases the lock in between, so schedules from other threads do not wait long.
+   */
+  private static final int TICKS_PER_LOCK = 1024;
 
   TimerWheel(long originNanos, long tickNanos, int shardCount) {
     if (Integer.bitCount(shardCount) != 1) {
@@ -87,11 +92,14 @@ final class TimerWheel {
     long delta = nowNanos - origin;
     long target = delta <= 0 ? 0 : delta / tickNanos;
     for (Shard shard : shards) {
-      shard.lock.lock();
-      try {
-        shard.advanceTo(target, due);
-      } finally {
-        shard.lock.unlock();
+      boolean behind = true;
+      while (behind) {
+        shard.lock.lock();
+        try {
+          behind = shard.advanceTo(target, due, TICKS_PER_LOCK);
+        } finally {
+          shard.lock.unlock();
+        }
       }
     }
     if (due.isEmpty()) {
@@ -186,12 +194,17 @@ final class TimerWheel {
       }
     }
 
-    void advanceTo(long target, List<TimerNode> due) {
+    /**
+     * Processes at most {@code maxTicks} ticks towards {@code target}; returns whether it is still
+     * behind, so the caller can release the lock between steps.
+     */
+    boolean advanceTo(long target, List<TimerNode> due, int maxTicks) {
       if (size == 0 && target > currentTick) {
         currentTick = target;
-        return;
+        return false;
       }
-      while (currentTick < target) {
+      long stop = Math.min(target, currentTick + maxTicks);
+      while (currentTick < stop) {
         long tick = ++currentTick;
         if ((tick & (LEVEL0_SIZE - 1)) == 0) {
           cascade(tick);
@@ -208,6 +221,7 @@ final class TimerWheel {
           currentTick = target;
         }
       }
+      return currentTick < target;
     }
 
     /** At the start of a level-0 round, moves the nodes of the matching upper buckets down. */

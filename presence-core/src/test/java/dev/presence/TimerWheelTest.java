@@ -119,6 +119,33 @@ class TimerWheelTest {
   }
 
   @Test
+  void aLongCatchUpLetsOtherThreadsScheduleOnTheSameShardMeanwhile() throws Exception {
+    // One far node keeps the shard non-empty, so an advance over a day at 1 ms walks 86.4 M ticks
+    // (a good part of a second). It releases the shard lock every 1,024 ticks, so a schedule from
+    // another thread gets in while it runs instead of waiting for the whole catch-up.
+    TimerWheel wheel = new TimerWheel(0, nanos(Duration.ofMillis(1)), 1);
+    Node far = new Node("far");
+    wheel.schedule(far, nanos(Duration.ofDays(300)));
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    Thread catchUp = new Thread(() -> {
+      started.countDown();
+      advance(wheel, nanos(Duration.ofDays(1)));
+    });
+    catchUp.start();
+    started.await();
+
+    Node late = new Node("late");
+    wheel.schedule(late, nanos(Duration.ofDays(2)));
+
+    assertThat(catchUp.isAlive()).as("the schedule got in while the catch-up was still running").isTrue();
+    catchUp.join(60_000);
+    assertThat(catchUp.isAlive()).isFalse();
+    assertThat(far.firedAt).isEmpty();
+    assertThat(late.firedAt).isEmpty();
+    assertThat(wheel.size()).isEqualTo(2);
+  }
+
+  @Test
   void farDeadlinesCascadeDownAndFireExactly() {
     TimerWheel wheel = new TimerWheel(0, TICK, 1);
     List<Duration> offsets =
