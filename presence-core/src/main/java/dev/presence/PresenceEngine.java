@@ -575,17 +575,41 @@ final class PresenceEngine implements Presence {
   @Override
   public List<UserPresence> getAll(Collection<String> userIds) {
     Objects.requireNonNull(userIds, "userIds");
-    List<String> ids = new ArrayList<>(userIds);
+    List<String> ids = userIds instanceof List<String> list ? list : new ArrayList<>(userIds);
     for (String id : ids) {
-      Ids.check("userId", id);
+      if (id == null || id.length() > Ids.MAX_ID_BYTES) {
+        Ids.check("userId", id); // throws; cheap checks first, so a huge id never reaches the store
+      }
     }
     checkOpen();
     List<UserRecord> records = store.getAll(ids);
-    List<UserPresence> result = new ArrayList<>(records.size());
-    for (UserRecord record : records) {
-      result.add(record.presence());
+    for (int i = 0; i < records.size(); i++) {
+      // A recorded user's id passed validation when it was recorded: validate only the unknown ones.
+      if (records.get(i).version() == 0) {
+        Ids.check("userId", ids.get(i));
+      }
     }
-    return result;
+    return new PresenceList(records);
+  }
+
+  /** The presences of records, as an unmodifiable view: a bulk query copies nothing. */
+  private static final class PresenceList extends java.util.AbstractList<UserPresence>
+      implements java.util.RandomAccess {
+    private final List<UserRecord> records;
+
+    PresenceList(List<UserRecord> records) {
+      this.records = records;
+    }
+
+    @Override
+    public UserPresence get(int index) {
+      return records.get(index).presence();
+    }
+
+    @Override
+    public int size() {
+      return records.size();
+    }
   }
 
   // ---------------------------------------------------------------- subscriptions and typing
