@@ -418,7 +418,9 @@ final class SubscriptionHub {
       if (session.phase != DeviceSession.CONNECTED) {
         return false;
       }
-      if (user.mode == StatusMode.INVISIBLE) {
+      StatusMode mode = storedMode(user);
+      user.mode = mode; // under the user lock: the store is the truth, also for a mode set elsewhere
+      if (mode == StatusMode.INVISIBLE) {
         return true; // an invisible user's typing goes nowhere
       }
       while (true) {
@@ -461,10 +463,29 @@ final class SubscriptionHub {
     burst.device = session;
     burst.lastSignal = now;
     if (now - burst.lastSent >= typingRefreshNanos) {
+      if (storedMode(session.user) == StatusMode.INVISIBLE) {
+        endBurst(burst, true); // went invisible through another node
+        return true;
+      }
       burst.lastSent = now;
       fanoutTyping(burst.channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
     }
     return true;
+  }
+
+  /**
+   * The user's chosen status as the store has it, read when a burst starts or refreshes (not on
+   * every keystroke): this node only learns of a mode set through another node from the store,
+   * since what travels on the bus is what others see, and an invisible user looks merely offline.
+   * If the store cannot be read, the mode this node last applied is used.
+   */
+  private StatusMode storedMode(UserEntry user) {
+    try {
+      return engine.store.get(user.userId).mode();
+    } catch (RuntimeException e) {
+      log.warn("reading the status of {} failed; using the last one applied here", Ids.shown(user.userId), e);
+      return user.mode;
+    }
   }
 
   private void reserveTypingChannel(String userId, String channelId) {

@@ -98,6 +98,50 @@ class MultiNodeSubscriptionTest {
   }
 
   @Test
+  void aUserWhoGoesInvisibleThroughNodeBStopsTypingOnNodeAByTheNextRefreshAndCannotStartAgain() {
+    for (Presence node : List.of(nodeA, nodeB)) {
+      node.joinChannel("general", "alice");
+      node.joinChannel("general", "bob");
+    }
+    RecordingSink bob = new RecordingSink(time);
+    nodeB.subscribe(nodeB.connect("bob", "laptop"), bob).watchChannel("general");
+    DeviceConnection alice = nodeA.connect("alice", "phone");
+    alice.typing("general");
+
+    nodeB.setStatus("alice", StatusMode.INVISIBLE); // node A applies no change of alice for this
+    for (int i = 0; i < 12; i++) {
+      time.advanceMillis(200);
+      alice.typing("general");
+    }
+
+    assertThat(bob.typingKindsOf("alice")).as("no refresh goes out once the store says invisible")
+        .containsExactly(Kind.STARTED, Kind.STOPPED);
+    alice.typing("random");
+    alice.typing("general");
+    time.advanceSeconds(10);
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED, Kind.STOPPED);
+  }
+
+  @Test
+  void aUserBackFromInvisibleThroughNodeBCanTypeOnNodeAAgain() {
+    for (Presence node : List.of(nodeA, nodeB)) {
+      node.joinChannel("general", "alice");
+      node.joinChannel("general", "bob");
+    }
+    RecordingSink bob = new RecordingSink(time);
+    nodeB.subscribe(nodeB.connect("bob", "laptop"), bob).watchChannel("general");
+    DeviceConnection alice = nodeA.connect("alice", "phone");
+    nodeA.setStatus("alice", StatusMode.INVISIBLE);
+    alice.typing("general");
+    assertThat(bob.typingKindsOf("alice")).isEmpty();
+
+    nodeB.setStatus("alice", StatusMode.AUTO);
+    alice.typing("general");
+
+    assertThat(bob.typingKindsOf("alice")).containsExactly(Kind.STARTED);
+  }
+
+  @Test
   void typingOnNodeAEndsOnNodeBWhenItTimesOutOrTheTypistDisconnects() {
     nodeB.joinChannel("general", "alice");
     RecordingSink bob = new RecordingSink(time);
