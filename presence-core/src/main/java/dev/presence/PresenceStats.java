@@ -4,7 +4,8 @@ package dev.presence;
  * A snapshot of one engine's counters, like Caffeine's {@code CacheStats}.
  *
  * <p>Immutable and thread-safe. Gauges describe this node: its devices, and its users with at least
- * one device here, by the aggregate this node last applied. Counters grow from the engine's start.
+ * one device here, by the aggregate this node last applied, in the user's own view (an invisible
+ * user counts by its real state: it is here, just not shown). Counters grow from the engine's start.
  *
  * @param devicesConnected devices connected to this node
  * @param devicesInGrace devices disconnected from this node and still in grace
