@@ -3,7 +3,7 @@ package dev.presence.benchmarks;
 import dev.presence.Presence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
 import dev.presence.benchmarks.support.Cursor;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,7 +73,7 @@ public class BulkQueryBenchmark {
       }
       batches.add(List.copyOf(batch));
     }
-    SimTime time = new SimTime();
+    ManualTime time = new ManualTime();
     switch (impl) {
       case "presence" -> {
         presence = Presence.builder().ticker(time).clock(time).scheduler(time).build();

@@ -7,7 +7,7 @@ import dev.presence.Scheduler;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
 import dev.presence.benchmarks.support.CountingStore;
 import dev.presence.benchmarks.support.Cursor;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.time.InstantSource;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -85,7 +85,7 @@ public class ConnectCycleBenchmark {
     userIds = TestIds.users(devices);
     device = TestIds.device(0);
     if (impl.equals("presence")) {
-      SimTime time = new SimTime();
+      ManualTime time = new ManualTime();
       store = new CountingStore();
       presence =
           Presence.builder()

@@ -5,7 +5,7 @@ import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.PresenceState;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -72,7 +72,7 @@ public class ExpiryBenchmark {
   @Param({"presence", "seed"})
   String impl;
 
-  private SimTime time;
+  private ManualTime time;
   private String[] userIds;
   private String device;
   private boolean[] dead;
@@ -105,7 +105,7 @@ public class ExpiryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    time = new SimTime();
+    time = new ManualTime();
     userIds = TestIds.users(devices);
     device = TestIds.device(0);
     dead = new boolean[devices];

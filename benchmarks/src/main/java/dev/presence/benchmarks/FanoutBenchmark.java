@@ -6,7 +6,7 @@ import dev.presence.PresenceSink;
 import dev.presence.TypingEvent;
 import dev.presence.UserPresence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.time.Duration;
 import java.util.List;
@@ -75,7 +75,7 @@ public class FanoutBenchmark {
   @Param({"presence-offer", "presence-flush", "presence-immediate", "seed"})
   String impl;
 
-  private SimTime time;
+  private ManualTime time;
   private boolean advance;
   private boolean idle;
   private long ops;
@@ -136,7 +136,7 @@ public class FanoutBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     others = OTHERS_PER_WATCHER * subscribers;
-    time = new SimTime();
+    time = new ManualTime();
     // Ids: 0 is the target, 1..M the watchers, M+1..M+others the others.
     String[] users = TestIds.users(1 + subscribers + others);
     String device = TestIds.device(0);

@@ -7,7 +7,7 @@ import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
 import dev.presence.benchmarks.support.Heap;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -114,7 +114,7 @@ public class MemoryBenchmark {
     Object structure =
         switch (impl) {
           case "presence" -> {
-            SimTime time = new SimTime();
+            ManualTime time = new ManualTime();
             Presence presence = Presence.builder().ticker(time).clock(time).scheduler(time).build();
             for (int u = 0; u < users; u++) {
               for (int j = 0; j < devicesPerUser; j++) {
@@ -124,7 +124,7 @@ public class MemoryBenchmark {
             yield presence;
           }
           case "seed" -> {
-            SimTime time = new SimTime();
+            ManualTime time = new ManualTime();
             SeedPresenceServer.BroadcastIo io = SeedPresenceServer.Io.broadcast();
             io.muted(true);
             SeedPresenceServer seed = new SeedPresenceServer(time, time, io);

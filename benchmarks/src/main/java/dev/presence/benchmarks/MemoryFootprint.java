@@ -6,7 +6,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jol.info.GraphLayout;
@@ -32,7 +32,7 @@ public final class MemoryFootprint {
     // GraphLayout.subtract matches by address, which a GC between the two walks breaks.)
     long idBytes = GraphLayout.parseInstance((Object[]) userIds).totalSize() - VM.current().sizeOf(userIds);
 
-    SimTime time = new SimTime();
+    ManualTime time = new ManualTime();
     Presence presence = Presence.builder().ticker(time).clock(time).scheduler(time).build();
     DeviceConnection[] handles = new DeviceConnection[users];
     for (int u = 0; u < users; u++) {
@@ -42,7 +42,7 @@ public final class MemoryFootprint {
 
     SeedPresenceServer.BroadcastIo io = SeedPresenceServer.Io.broadcast();
     io.muted(true);
-    SimTime seedTime = new SimTime();
+    ManualTime seedTime = new ManualTime();
     SeedPresenceServer seed = new SeedPresenceServer(seedTime, seedTime, io);
     for (int u = 0; u < users; u++) {
       seed.connect(userIds[u], event -> {});

@@ -5,7 +5,7 @@ import dev.presence.Presence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
 import dev.presence.benchmarks.support.CountingStore;
 import dev.presence.benchmarks.support.Cursor;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -77,7 +77,7 @@ public class StatusFlapBenchmark {
     users = devices / devicesPerUser;
     idle = new boolean[users];
     String[] userIds = TestIds.users(users);
-    SimTime time = new SimTime();
+    ManualTime time = new ManualTime();
     if (impl.equals("presence")) {
       store = new CountingStore();
       presence =

@@ -7,7 +7,7 @@ import dev.presence.PresenceSink;
 import dev.presence.TypingEvent;
 import dev.presence.UserPresence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import dev.presence.benchmarks.support.TestIds;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +83,7 @@ public class StatusFlapDeliveryBenchmark {
   @Param({"presence", "seed"})
   String impl;
 
-  private SimTime time;
+  private ManualTime time;
   private boolean toggle;
   private long flushNanos;
   /** For each step of the pattern's cycle, the users that go idle and those that come back. */
@@ -142,7 +142,7 @@ public class StatusFlapDeliveryBenchmark {
     if (!pattern.equals("toggle") && !pattern.equals("blip")) {
       throw new IllegalArgumentException("unknown pattern " + pattern);
     }
-    time = new SimTime();
+    time = new ManualTime();
     toggle = pattern.equals("toggle");
     idle = new boolean[devices];
     buildSchedule();

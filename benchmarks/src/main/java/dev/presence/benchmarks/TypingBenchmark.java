@@ -9,7 +9,7 @@ import dev.presence.UserPresence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
 import dev.presence.benchmarks.seed.SeedTypingClient;
 import dev.presence.benchmarks.seed.SeedTypingReceiver;
-import dev.presence.benchmarks.support.SimTime;
+import dev.presence.testkit.ManualTime;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -76,7 +76,7 @@ public class TypingBenchmark {
   @Param({"presence", "seed"})
   String impl;
 
-  private SimTime time;
+  private ManualTime time;
   private long bursts;
   private long samples;
   private long shownSamples;
@@ -155,7 +155,7 @@ public class TypingBenchmark {
     if (!impl.equals("presence") && !impl.equals("seed")) {
       throw new IllegalArgumentException("unknown impl " + impl);
     }
-    time = new SimTime();
+    time = new ManualTime();
     if (impl.equals("presence")) {
       presence =
           Presence.builder()
