@@ -8,18 +8,13 @@ import dev.presence.PresenceChange;
 import dev.presence.PresenceState;
 import dev.presence.UserPresence;
 import dev.presence.spi.PresenceBus;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,43 +45,10 @@ import org.junit.jupiter.api.Test;
  * some time after they return overrides {@link #settle()} to wait until they have. Delivery order
  * between different users is never assumed.
  */
-public abstract class PresenceBusContract {
-  private final String prefix = "kit-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-  private final List<PresenceBus.Connection> joined = new ArrayList<>();
-
-  /** The bus under test, fresh for each test. */
-  protected PresenceBus bus;
-
-  /** Creates the bus under test; called before each test. */
-  protected abstract PresenceBus newBus();
-
-  /** How long to wait for a change that must arrive; default 5 seconds. */
-  protected Duration deliveryTimeout() {
-    return Duration.ofSeconds(5);
-  }
-
-  /**
-   * Waits until earlier {@code watchUsers}, {@code unwatchUsers} and {@code close} calls have taken
-   * effect. The default does nothing: they take effect before they return.
-   */
-  protected void settle() throws Exception {}
-
-  @BeforeEach
-  void createBus() {
-    bus = newBus();
-  }
-
-  @AfterEach
-  void closeBus() {
-    for (PresenceBus.Connection connection : joined) {
-      connection.close();
-    }
-    bus.close();
-  }
-
+public abstract class PresenceBusContract extends BusContractFixture {
   /** A user id unique to this test. */
   protected final String user(String name) {
-    return prefix + name;
+    return id(name);
   }
 
   /** One joined node and the changes it received. */
@@ -99,15 +61,14 @@ public abstract class PresenceBusContract {
     public final PresenceBus.Connection connection;
 
     Node(String name, PresenceBus.Listener extra) {
-      this.id = prefix + name;
+      this.id = id(name);
       this.connection =
-          bus.join(
-              id,
+          join(
+              name,
               change -> {
                 received.add(change);
                 extra.onPresenceChange(change);
               });
-      joined.add(connection);
     }
 
     /** Watches the given users (by short name) and settles. */
@@ -135,14 +96,6 @@ public abstract class PresenceBusContract {
   /** Joins a node that records what it receives. */
   protected final Node node(String name) {
     return new Node(name, change -> {});
-  }
-
-  private List<String> ids(String... names) {
-    List<String> ids = new ArrayList<>();
-    for (String name : names) {
-      ids.add(user(name));
-    }
-    return ids;
   }
 
   /** A change of the user (by short name) to {@code version}. */
@@ -278,8 +231,7 @@ public abstract class PresenceBusContract {
     settle();
 
     BlockingQueue<PresenceChange> received = new LinkedBlockingQueue<>();
-    PresenceBus.Connection again = bus.join(first.id, received::add);
-    joined.add(again);
+    PresenceBus.Connection again = join("b", received::add);
     again.watchUsers(List.of(user("alice")));
     settle();
     a.connection.publish(change("alice", 1));
@@ -316,7 +268,7 @@ public abstract class PresenceBusContract {
   public void joiningAClosedBusIsRejected() {
     bus.close();
 
-    assertThatThrownBy(() -> bus.join(prefix + "late", change -> {}))
+    assertThatThrownBy(() -> bus.join(id("late"), change -> {}))
         .isInstanceOf(IllegalStateException.class);
   }
 
@@ -325,7 +277,7 @@ public abstract class PresenceBusContract {
     Node a = node("a");
 
     assertThatThrownBy(() -> bus.join(null, change -> {})).isInstanceOf(NullPointerException.class);
-    assertThatThrownBy(() -> bus.join(prefix + "x", null)).isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> bus.join(id("x"), null)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> a.connection.publish(null)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> a.connection.watchUsers(null)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> a.connection.watchUsers(Arrays.asList(user("alice"), null)))

@@ -9,18 +9,13 @@ import dev.presence.PresenceState;
 import dev.presence.TypingEvent;
 import dev.presence.UserPresence;
 import dev.presence.spi.PresenceBus;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,47 +46,8 @@ import org.junit.jupiter.api.Test;
  * only some time after they return overrides {@link #settle()} to wait until they have. Delivery
  * order between different channels is never assumed.
  */
-public abstract class PresenceBusTypingContract {
+public abstract class PresenceBusTypingContract extends BusContractFixture {
   private static final Instant AT = Instant.parse("2026-01-01T00:00:05Z");
-
-  private final String prefix = "kit-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-  private final List<PresenceBus.Connection> joined = new ArrayList<>();
-
-  /** The bus under test, fresh for each test. */
-  protected PresenceBus bus;
-
-  /** Creates the bus under test; called before each test. */
-  protected abstract PresenceBus newBus();
-
-  /** How long to wait for an event that must arrive; default 5 seconds. */
-  protected Duration deliveryTimeout() {
-    return Duration.ofSeconds(5);
-  }
-
-  /**
-   * Waits until earlier {@code watchChannels}, {@code unwatchChannels}, {@code watchUsers} and
-   * {@code close} calls have taken effect. The default does nothing: they take effect before they
-   * return.
-   */
-  protected void settle() throws Exception {}
-
-  @BeforeEach
-  void createBus() {
-    bus = newBus();
-  }
-
-  @AfterEach
-  void closeBus() {
-    for (PresenceBus.Connection connection : joined) {
-      connection.close();
-    }
-    bus.close();
-  }
-
-  /** An id (channel or user) unique to this test. */
-  protected final String id(String name) {
-    return prefix + name;
-  }
 
   /** One joined node and what it received. */
   protected final class Node {
@@ -105,10 +61,10 @@ public abstract class PresenceBusTypingContract {
     public final PresenceBus.Connection connection;
 
     Node(String name, Runnable onTyping) {
-      this.id = prefix + name;
+      this.id = id(name);
       this.connection =
-          bus.join(
-              id,
+          join(
+              name,
               new PresenceBus.Listener() {
                 @Override
                 public void onPresenceChange(PresenceChange change) {
@@ -121,7 +77,6 @@ public abstract class PresenceBusTypingContract {
                   onTyping.run();
                 }
               });
-      joined.add(connection);
     }
 
     /** Watches the given channels (by short name) and settles. */
@@ -154,14 +109,6 @@ public abstract class PresenceBusTypingContract {
   /** Joins a node that records what it receives. */
   protected final Node node(String name) {
     return new Node(name, () -> {});
-  }
-
-  private List<String> ids(String... names) {
-    List<String> ids = new ArrayList<>();
-    for (String name : names) {
-      ids.add(id(name));
-    }
-    return ids;
   }
 
   /** A typing event of a user (by short name) in a channel (by short name). */
