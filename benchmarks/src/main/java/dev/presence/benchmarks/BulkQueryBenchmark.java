@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import dev.presence.Presence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
 import dev.presence.benchmarks.support.Cursor;
@@ -76,7 +78,7 @@ public class BulkQueryBenchmark {
     ManualTime time = new ManualTime();
     switch (impl) {
       case "presence" -> {
-        presence = Presence.builder().ticker(time).clock(time).scheduler(time).build();
+        presence = Engines.manual(time).build();
         for (String userId : userIds) {
           presence.connect(userId, TestIds.device(0));
         }

@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import dev.presence.BenchHooks;
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
@@ -88,10 +90,7 @@ public class ConnectCycleBenchmark {
       ManualTime time = new ManualTime();
       store = new CountingStore();
       presence =
-          Presence.builder()
-              .ticker(time)
-              .clock(time)
-              .scheduler(time)
+          Engines.manual(time)
               .store(store)
               .listener(change -> events.increment())
               .build();

@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import dev.presence.BenchHooks;
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
@@ -126,10 +128,7 @@ public class ExpiryBenchmark {
     killsPerStep = devices / 100.0 / STEPS_PER_SECOND;
     if (impl.equals("presence")) {
       presence =
-          Presence.builder()
-              .ticker(time)
-              .clock(time)
-              .scheduler(time)
+          Engines.manual(time)
               .idleAfter(Duration.ofDays(1))
               .listener(
                   change -> {

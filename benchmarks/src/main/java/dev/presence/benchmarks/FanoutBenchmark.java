@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.PresenceSink;
@@ -150,10 +152,7 @@ public class FanoutBenchmark {
           };
       advance = impl.equals("presence-flush");
       presence =
-          Presence.builder()
-              .ticker(time)
-              .clock(time)
-              .scheduler(time)
+          Engines.manual(time)
               .timerResolution(Duration.ofNanos(TICK_NANOS))
               .flushInterval(flush)
               .deliveryExecutor(Runnable::run)

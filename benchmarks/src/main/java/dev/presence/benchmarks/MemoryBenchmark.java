@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -115,7 +117,7 @@ public class MemoryBenchmark {
         switch (impl) {
           case "presence" -> {
             ManualTime time = new ManualTime();
-            Presence presence = Presence.builder().ticker(time).clock(time).scheduler(time).build();
+            Presence presence = Engines.manual(time).build();
             for (int u = 0; u < users; u++) {
               for (int j = 0; j < devicesPerUser; j++) {
                 handles[u * devicesPerUser + j] = presence.connect(userIds[u], deviceIds[j]);

@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -33,7 +35,7 @@ public final class MemoryFootprint {
     long idBytes = GraphLayout.parseInstance((Object[]) userIds).totalSize() - VM.current().sizeOf(userIds);
 
     ManualTime time = new ManualTime();
-    Presence presence = Presence.builder().ticker(time).clock(time).scheduler(time).build();
+    Presence presence = Engines.manual(time).build();
     DeviceConnection[] handles = new DeviceConnection[users];
     for (int u = 0; u < users; u++) {
       handles[u] = presence.connect(userIds[u], device);

@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.benchmarks.seed.SeedPresenceServer;
@@ -81,10 +83,7 @@ public class StatusFlapBenchmark {
     if (impl.equals("presence")) {
       store = new CountingStore();
       presence =
-          Presence.builder()
-              .ticker(time)
-              .clock(time)
-              .scheduler(time)
+          Engines.manual(time)
               .store(store)
               .listener(change -> events.increment())
               .build();

@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.PresenceBuilder;
@@ -151,10 +153,7 @@ public class StatusFlapDeliveryBenchmark {
     if (impl.equals("presence")) {
       flushNanos = PresenceBuilder.DEFAULT_FLUSH_INTERVAL.toNanos();
       presence =
-          Presence.builder()
-              .ticker(time)
-              .clock(time)
-              .scheduler(time)
+          Engines.manual(time)
               .deliveryExecutor(Runnable::run)
               .listener(change -> events.increment())
               .build();

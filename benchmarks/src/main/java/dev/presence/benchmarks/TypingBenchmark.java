@@ -1,5 +1,7 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Engines;
+
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.PresenceSink;
@@ -158,10 +160,7 @@ public class TypingBenchmark {
     time = new ManualTime();
     if (impl.equals("presence")) {
       presence =
-          Presence.builder()
-              .ticker(time)
-              .clock(time)
-              .scheduler(time)
+          Engines.manual(time)
               .deliveryExecutor(Runnable::run)
               .heartbeatTtl(NEVER) // simulated time runs for days; no device may expire meanwhile
               .idleAfter(NEVER)
