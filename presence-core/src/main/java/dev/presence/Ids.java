@@ -9,7 +9,11 @@ final class Ids {
   private Ids() {}
 
   /**
-   * Checks an id: not null, not empty, at most 256 UTF-8 bytes, no control characters.
+   * Checks an id: not null, not empty, at most 256 UTF-8 bytes, and valid text with nothing invisible
+   * in it: no control characters, no unpaired surrogates (two such ids would encode to the same
+   * bytes in a byte-keyed store), no format characters (Unicode category Cf: zero-width spaces and
+   * joiners, bidi overrides, which let one id pass for another) and no noncharacters. Ids are
+   * otherwise compared exactly as given: no normalisation, no case folding.
    *
    * @return the id
    * @throws IllegalArgumentException if it is not valid
@@ -24,22 +28,28 @@ final class Ids {
     int bytes = 0;
     for (int i = 0; i < id.length(); i++) {
       char c = id.charAt(i);
-      if (Character.isISOControl(c)) {
-        throw new IllegalArgumentException(
-            kind + " " + shown(id) + " contains the control character U+" + String.format("%04X", (int) c)
-                + " at index " + i);
-      }
       if (c < 0x80) {
+        if (c < 0x20 || c == 0x7F) {
+          throw invalid(kind, id, "the control character", c, i);
+        }
         bytes += 1;
-      } else if (c < 0x800) {
-        bytes += 2;
-      } else if (Character.isHighSurrogate(c)
-          && i + 1 < id.length()
-          && Character.isLowSurrogate(id.charAt(i + 1))) {
-        bytes += 4;
+        continue;
+      }
+      int codePoint = c;
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < id.length() && Character.isLowSurrogate(id.charAt(i + 1))) {
+          codePoint = Character.toCodePoint(c, id.charAt(i + 1));
+        } else {
+          throw invalid(kind, id, "an unpaired surrogate", c, i);
+        }
+      }
+      String problem = problem(codePoint);
+      if (problem != null) {
+        throw invalid(kind, id, problem, codePoint, i);
+      }
+      bytes += codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+      if (codePoint >= 0x10000) {
         i++;
-      } else {
-        bytes += 3;
       }
     }
     if (bytes > MAX_ID_BYTES) {
@@ -49,9 +59,29 @@ final class Ids {
     return id;
   }
 
+  /** What makes a code point (not an ASCII one) invalid in an id, or null if it is fine. */
+  private static String problem(int codePoint) {
+    if (Character.isISOControl(codePoint)) {
+      return "the control character";
+    }
+    if (Character.getType(codePoint) == Character.FORMAT) {
+      return "the format character";
+    }
+    if ((codePoint >= 0xFDD0 && codePoint <= 0xFDEF) || (codePoint & 0xFFFE) == 0xFFFE) {
+      return "the noncharacter";
+    }
+    return null;
+  }
+
+  private static IllegalArgumentException invalid(String kind, String id, String what, int codePoint, int index) {
+    return new IllegalArgumentException(
+        kind + " " + shown(id) + " contains " + what + " U+" + String.format("%04X", codePoint) + " at index " + index);
+  }
+
   /**
-   * Checks a custom status text: null or blank means none; at most 128 characters (code points) and
-   * no control characters.
+   * Checks a custom status text: null or blank means none; at most 128 characters (code points), no
+   * control characters and no unpaired surrogates. Format characters stay allowed here: emoji
+   * sequences are joined with U+200D.
    *
    * @return the text, stripped, or null for none
    * @throws IllegalArgumentException if it is too long or has control characters
@@ -72,21 +102,30 @@ final class Ids {
               + MAX_CUSTOM_TEXT_CHARS);
     }
     for (int i = 0; i < stripped.length(); i++) {
-      if (Character.isISOControl(stripped.charAt(i))) {
+      char c = stripped.charAt(i);
+      if (Character.isISOControl(c)) {
         throw new IllegalArgumentException(
             "custom text " + shown(stripped) + " contains a control character at index " + i);
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < stripped.length() && Character.isLowSurrogate(stripped.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw invalid("custom text", stripped, "an unpaired surrogate", c, i);
       }
     }
     return stripped;
   }
 
-  /** The value for a message: quoted, escaped, and cut so that a huge id cannot flood a log. */
+  /**
+   * The value for a message: quoted, cut so that a huge id cannot flood a log, and with control,
+   * format and surrogate characters escaped so that it cannot reorder or hide part of a log line.
+   */
   static String shown(String value) {
     StringBuilder out = new StringBuilder("'");
     int limit = Math.min(value.length(), SHOWN_CHARS);
     for (int i = 0; i < limit; i++) {
       char c = value.charAt(i);
-      if (Character.isISOControl(c)) {
+      if (Character.isISOControl(c) || Character.isSurrogate(c) || Character.getType(c) == Character.FORMAT) {
         out.append(String.format("\\u%04x", (int) c));
       } else {
         out.append(c);

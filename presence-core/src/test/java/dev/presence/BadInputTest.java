@@ -53,7 +53,22 @@ class BadInputTest {
         Arguments.of("a\u001fb", "contains the control character U+001F"),
         Arguments.of("a\u007fb", "contains the control character U+007F"),
         Arguments.of("a\u0085b", "contains the control character U+0085"),
-        Arguments.of("a\u009fb", "contains the control character U+009F"));
+        Arguments.of("a\u009fb", "contains the control character U+009F"),
+        // unpaired surrogates encode to the same UTF-8 bytes ('?'), so a byte-keyed store would merge them
+        Arguments.of("a\uD800", "contains an unpaired surrogate U+D800 at index 1"),
+        Arguments.of("a\uDBFF", "contains an unpaired surrogate U+DBFF at index 1"),
+        Arguments.of("\uDC00b", "contains an unpaired surrogate U+DC00 at index 0"),
+        Arguments.of("a\uDC00\uD800", "contains an unpaired surrogate U+DC00 at index 1"),
+        // format characters (Cf): invisible or reordering, so one id could pass for another
+        Arguments.of("\u202Eecila", "contains the format character U+202E at index 0"),
+        Arguments.of("bob\u200B", "contains the format character U+200B at index 3"),
+        Arguments.of("b\u200Dob", "contains the format character U+200D at index 1"),
+        Arguments.of("\uFEFFbob", "contains the format character U+FEFF at index 0"),
+        Arguments.of("a\uDB40\uDC01", "contains the format character U+E0001 at index 1"),
+        // noncharacters are reserved for internal use and never valid in interchange
+        Arguments.of("a\uFFFE", "contains the noncharacter U+FFFE at index 1"),
+        Arguments.of("a\uFDD0", "contains the noncharacter U+FDD0 at index 1"),
+        Arguments.of("a\uD83F\uDFFF", "contains the noncharacter U+1FFFF at index 1"));
   }
 
   @ParameterizedTest
@@ -144,6 +159,33 @@ class BadInputTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("(100000 chars)")
         .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(200));
+  }
+
+  @Test
+  void idsAreComparedExactlyAsGivenWithoutNormalisation() {
+    h.presence.connect("\u00e9mile", "phone"); // é precomposed
+    h.presence.connect("e\u0301mile", "phone"); // e + combining acute: looks the same, another user
+    h.presence.connect("\u0430lice", "phone"); // Cyrillic а: the engine does not judge look-alikes
+
+    assertThat(h.stats().devicesConnected()).isEqualTo(4);
+    assertThat(h.state("e\u0301mile")).isEqualTo(PresenceState.ONLINE);
+    assertThat(h.get("\u0430lice").version()).isEqualTo(1);
+    assertThat(h.get("alice")).isEqualTo(aliceBefore);
+  }
+
+  @Test
+  void wellFormedSurrogatePairsAndOtherScriptsAreAccepted() {
+    for (String id : List.of("\uD83D\uDE00", "a\uD800\uDC00b", "\u4E2D\u6587", "\u05E9\u05DC\u05D5\u05DD", "\uFFFD")) {
+      assertThat(h.presence.connect(id, "d").isOpen()).isTrue();
+    }
+  }
+
+  @Test
+  void customTextWithAnUnpairedSurrogateIsRejected() {
+    assertThatThrownBy(() -> h.presence.setStatus("alice", StatusMode.DND, "out \uD800", null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unpaired surrogate U+D800");
+    assertNothingChanged();
   }
 
   @Test
