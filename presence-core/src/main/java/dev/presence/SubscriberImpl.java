@@ -37,8 +37,8 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   private final Map<String, Edge> edges = new HashMap<>();
   private final Set<String> channels = new HashSet<>();
   private final ArrayDeque<Edge> dirty = new ArrayDeque<>();
-  /** Latest typing event per channel and user, in arrival order. */
-  private final LinkedHashMap<String, TypingEvent> typing = new LinkedHashMap<>();
+  /** Pending typing per channel and user (merged, see {@link PendingTyping}), in arrival order. */
+  private final LinkedHashMap<String, PendingTyping> typing = new LinkedHashMap<>();
   private int directCount;
   private boolean closed;
   private boolean flushScheduled;
@@ -369,10 +369,51 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       if (closed || !channels.contains(event.channelId())) {
         return;
       }
-      typing.remove(key);
-      typing.put(key, event);
+      merge(key, event);
     }
     dispatch(false);
+  }
+
+  /**
+   * Under the monitor: adds a typing event to what is pending for its channel and user, keeping the
+   * strongest kind, so a receiver that was busy still sees every burst begin and end.
+   */
+  private void merge(String key, TypingEvent event) {
+    PendingTyping pending = typing.remove(key); // re-put below: the key moves to the end, in arrival order
+    if (pending == null) {
+      typing.put(key, new PendingTyping(event));
+    } else if (pending.merge(event)) {
+      typing.put(key, pending);
+    }
+  }
+
+  /**
+   * The typing not yet delivered for one channel and user. {@code shown} is whether the receiver shows
+   * the indicator before any of it arrives: a burst that starts and stops while the receiver is busy
+   * cancels out; one that starts and goes on stays a STARTED (with the newest expiry), so it is never
+   * merged into a bare REFRESHED that a receiver showing indicators from STARTED would ignore.
+   */
+  private static final class PendingTyping {
+    final boolean shown;
+    TypingEvent event;
+
+    PendingTyping(TypingEvent first) {
+      this.shown = first.kind() != TypingEvent.Kind.STARTED;
+      this.event = first;
+    }
+
+    /** Folds a later event in; returns false when nothing is left to send. */
+    boolean merge(TypingEvent next) {
+      if (next.kind() == TypingEvent.Kind.STOPPED) {
+        event = next;
+        return shown;
+      }
+      event =
+          shown || next.kind() == TypingEvent.Kind.STARTED
+              ? next
+              : new TypingEvent(next.channelId(), next.userId(), TypingEvent.Kind.STARTED, next.expiresAt());
+      return true;
+    }
   }
 
   /** Under the monitor: whether the caller must schedule the flush timer now. */
@@ -411,7 +452,12 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
         return;
       }
       if (!typing.isEmpty()) {
-        typingBatch = List.copyOf(typing.values());
+        TypingEvent[] events = new TypingEvent[typing.size()];
+        int i = 0;
+        for (PendingTyping pending : typing.values()) {
+          events[i++] = pending.event;
+        }
+        typingBatch = List.of(events);
         typing.clear();
       }
       if (flushDue || flushWanted) {
@@ -463,7 +509,13 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     }
     if (typingBatch != null) {
       for (TypingEvent event : typingBatch) {
-        typing.putIfAbsent(typingKey(event), event);
+        // The receiver never got these: they come first, and whatever arrived meanwhile folds in.
+        String key = typingKey(event);
+        PendingTyping later = typing.remove(key);
+        typing.put(key, new PendingTyping(event));
+        if (later != null) {
+          merge(key, later.event);
+        }
       }
     }
     if (presenceBatch != null) {
