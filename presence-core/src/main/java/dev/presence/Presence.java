@@ -125,7 +125,8 @@ public interface Presence extends AutoCloseable {
   UserPresence get(String userId);
 
   /**
-   * The presence of many users in one call (one store round trip), in the order asked; users never
+   * The presence of many users in one call (one store round trip), one entry per id in the order
+   * asked, as an unmodifiable list; users never
    * seen are {@link UserPresence#unknown offline with version 0}. Ignores the visibility policy, like
    * {@link #get}.
    *

@@ -710,11 +710,12 @@ final class PresenceEngine implements Presence {
         }
         List<String> ids = List.copyOf(userIds);
         checkOpen();
-        List<UserPresence> result = new ArrayList<>(ids.size());
-        for (UserRecord record : store.getAll(ids)) {
-          result.add(hub.viewOf(viewerUserId, record));
+        List<UserRecord> records = store.getAll(ids);
+        UserPresence[] result = new UserPresence[records.size()];
+        for (int i = 0; i < result.length; i++) {
+          result[i] = hub.viewOf(viewerUserId, records.get(i));
         }
-        return result;
+        return List.of(result);
       }
     };
   }

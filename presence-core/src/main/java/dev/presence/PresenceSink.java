@@ -31,14 +31,14 @@ public interface PresenceSink {
    * batch, at most one batch per flush interval. Users whose change was reversed within the window
    * are left out.
    *
-   * @param changes one entry per user, never empty
+   * @param changes one entry per user, never empty; unmodifiable
    */
   void onPresence(List<UserPresence> changes);
 
   /**
    * Typing events, delivered promptly rather than held for the flush interval.
    *
-   * @param events in order, never empty
+   * @param events in order, never empty; unmodifiable
    */
   void onTyping(List<TypingEvent> events);
 }

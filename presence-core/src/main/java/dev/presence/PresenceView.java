@@ -22,7 +22,7 @@ public interface PresenceView {
   UserPresence get(String userId);
 
   /**
-   * Many users' presence in one call, in the order asked.
+   * Many users' presence in one call, one entry per id in the order asked, as an unmodifiable list.
    *
    * @throws IllegalArgumentException if an id is invalid
    * @throws NullPointerException if {@code userIds} is null

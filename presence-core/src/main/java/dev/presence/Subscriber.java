@@ -17,8 +17,9 @@ public interface Subscriber extends AutoCloseable {
   String watcherUserId();
 
   /**
-   * Starts watching users and returns their current presence. From then on, only changes with a
-   * higher version than the snapshot's are delivered: nothing missed, nothing twice.
+   * Starts watching users and returns their current presence, one entry per distinct id in the order
+   * first asked (duplicates are ignored). From then on, only changes with a higher version than the
+   * snapshot's are delivered: nothing missed, nothing twice.
    *
    * @throws IllegalArgumentException if an id is invalid
    * @throws LimitExceededException if the subscriber would watch more than {@code

@@ -572,7 +572,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       }
       batch.add(next);
     }
-    return batch != null ? batch : first != null ? Collections.singletonList(first) : null;
+    return batch != null ? Collections.unmodifiableList(batch) : first != null ? Collections.singletonList(first) : null;
   }
 
   private void deliver(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
