@@ -31,6 +31,19 @@ class MultiDeviceTest {
   }
 
   @Test
+  void lastSeenIsWhenTheLastDeviceWasConnectedEvenWhenASilentDeviceExpiresAfterACleanDisconnect() {
+    h.presence.connect("alice", "laptop"); // goes silent at 0 s: its TTL removes it at 45 s
+    DeviceConnection phone = h.presence.connect("alice", "phone");
+    h.advanceWithHeartbeats(java.time.Duration.ofSeconds(30), phone);
+    phone.disconnect(); // clean, at 30 s: gone at 40 s
+
+    h.advanceSeconds(15);
+
+    assertThat(h.state("alice")).isEqualTo(PresenceState.OFFLINE);
+    assertThat(h.get("alice").lastSeen()).isEqualTo(Harness.atSeconds(30));
+  }
+
+  @Test
   void aUserWithOneIdleAndOneActiveDeviceIsOnline() {
     DeviceConnection phone = h.presence.connect("alice", "phone");
     h.presence.connect("alice", "laptop");

@@ -107,6 +107,19 @@ class MultiNodeTest {
   }
 
   @Test
+  void lastSeenIsTheLatestDepartureAcrossNodesWhateverOrderTheyLeaveIn() {
+    a.presence.connect("alice", "laptop"); // silent from 0 s: A's TTL removes it at 45 s
+    DeviceConnection phone = b.presence.connect("alice", "phone");
+    b.advanceWithHeartbeats(Duration.ofSeconds(30), phone);
+    phone.disconnect(); // gone from B at 40 s
+
+    time.advanceSeconds(15);
+
+    assertThat(a.get("alice").state()).isEqualTo(PresenceState.OFFLINE);
+    assertThat(b.get("alice").lastSeen()).isEqualTo(Harness.atSeconds(30));
+  }
+
+  @Test
   void devicesOnTwoNodesCombineIntoOnePresence() {
     DeviceConnection phone = a.presence.connect("alice", "phone");
     DeviceConnection laptop = b.presence.connect("alice", "laptop");

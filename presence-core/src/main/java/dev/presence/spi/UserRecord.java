@@ -22,6 +22,10 @@ import java.util.Objects;
  * @param statusExpiresAtMillis wall time at which the chosen status lapses; 0 for never
  * @param selfState what the user's own devices see: the aggregate ignoring invisibility
  * @param presence what everyone else sees, with the version
+ * @param lastLeftMillis the latest moment, in epoch milliseconds, at which a device removed since
+ *     the user last had none was still connected; 0 if none was removed since. When the last device
+ *     goes, this (not the time of the last removal) is the user's last seen, so devices leaving in
+ *     any order, on any node, give the same answer.
  */
 public record UserRecord(
     String userId,
@@ -30,7 +34,8 @@ public record UserRecord(
     String customText,
     long statusExpiresAtMillis,
     PresenceState selfState,
-    UserPresence presence) {
+    UserPresence presence,
+    long lastLeftMillis) {
 
   /**
    * Creates a record.
@@ -57,7 +62,7 @@ public record UserRecord(
    */
   public static UserRecord empty(String userId) {
     return new UserRecord(
-        userId, List.of(), StatusMode.AUTO, null, 0, PresenceState.OFFLINE, UserPresence.unknown(userId));
+        userId, List.of(), StatusMode.AUTO, null, 0, PresenceState.OFFLINE, UserPresence.unknown(userId), 0);
   }
 
   /** The version of what others see. */
@@ -115,6 +120,12 @@ public record UserRecord(
         && newExpiry == statusExpiresAtMillis) {
       return this;
     }
+    long newLastLeft = lastLeftMillis;
+    if (devices.isEmpty() && !newDevices.isEmpty()) {
+      newLastLeft = 0; // back: what left before no longer says when the user was last here
+    } else if (newDevices.size() < devices.size()) {
+      newLastLeft = Math.max(lastLeftMillis, mutation.atMillis());
+    }
     PresenceState newSelf =
         Objects.requireNonNull(
             policy.aggregate(newMode == StatusMode.DND ? StatusMode.DND : StatusMode.AUTO, newDevices),
@@ -123,12 +134,12 @@ public record UserRecord(
     String visibleText = newMode == StatusMode.INVISIBLE ? null : newText;
     UserPresence newPresence = presence;
     if (visible != presence.state() || !Objects.equals(visibleText, presence.customText())) {
-      Instant lastSeen =
-          visible != presence.state() ? Instant.ofEpochMilli(mutation.atMillis()) : presence.lastSeen();
+      long since = newDevices.isEmpty() && newDevices != devices ? newLastLeft : mutation.atMillis();
+      Instant lastSeen = visible != presence.state() ? Instant.ofEpochMilli(since) : presence.lastSeen();
       newPresence =
           new UserPresence(userId, visible, visibleText, lastSeen, presence.version() + 1);
     }
-    return new UserRecord(userId, newDevices, newMode, newText, newExpiry, newSelf, newPresence);
+    return new UserRecord(userId, newDevices, newMode, newText, newExpiry, newSelf, newPresence, newLastLeft);
   }
 
   private List<DeviceRecord> withDevice(StoreMutation.PutDevice put) {

@@ -319,6 +319,36 @@ public abstract class PresenceStoreContract {
   }
 
   @Test
+  public void lastSeenIsTheLatestLastMomentOfTheDevicesThatLeftWhateverTheOrderTheyLeaveIn() {
+    String alice = user("alice");
+    put(alice, "laptop", "n1", DeviceActivity.ACTIVE, T0);
+    put(alice, "phone", "n2", DeviceActivity.ACTIVE, T0 + 1_000);
+
+    // the phone disconnected cleanly at 30 s; the laptop went silent at 0 s and leaves after it
+    apply(alice, new StoreMutation.RemoveDevice("phone", "n2", T0 + 30_000));
+    StoreUpdate last = apply(alice, new StoreMutation.RemoveDevice("laptop", "n1", T0));
+
+    assertThat(last.current().presence()).isEqualTo(presence(alice, PresenceState.OFFLINE, null, T0 + 30_000, 2));
+    assertThat(last.current().lastLeftMillis()).isEqualTo(T0 + 30_000);
+  }
+
+  @Test
+  public void lastSeenAfterANodeSweepIsTheLatestOfItsAndTheEarlierDeparturesAndResetsOnReturn() {
+    String alice = user("alice");
+    put(alice, "phone", "n1", DeviceActivity.ACTIVE, T0);
+    put(alice, "laptop", "n2", DeviceActivity.ACTIVE, T0);
+    apply(alice, new StoreMutation.RemoveDevice("laptop", "n2", T0 + 40_000));
+
+    StoreUpdate swept = apply(alice, new StoreMutation.RemoveNode("n1", T0 + 20_000));
+    assertThat(swept.current().presence().lastSeen()).isEqualTo(Instant.ofEpochMilli(T0 + 40_000));
+
+    put(alice, "phone", "n1", DeviceActivity.ACTIVE, T0 + 60_000);
+    assertThat(store.get(alice).lastLeftMillis()).isZero();
+    StoreUpdate gone = apply(alice, new StoreMutation.RemoveDevice("phone", "n1", T0 + 70_000));
+    assertThat(gone.current().presence().lastSeen()).isEqualTo(Instant.ofEpochMilli(T0 + 70_000));
+  }
+
+  @Test
   public void removingAnUnknownDeviceOrFromAnUnknownUserChangesNothing() {
     String alice = user("alice");
     String bob = user("bob");
