@@ -25,6 +25,12 @@ public interface DeviceConnection {
   boolean isOpen();
 
   /**
+   * Why this connection closed, or null while it is open. The same reason its {@link
+   * ConnectionListener} is told.
+   */
+  CloseReason closeReason();
+
+  /**
    * Records a heartbeat: the connection is alive. Allocates nothing and writes nothing to the store.
    * The time recorded is that of the engine's last timer tick, so its resolution is the timer
    * resolution.

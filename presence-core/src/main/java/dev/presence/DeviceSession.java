@@ -16,6 +16,8 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   final UserEntry user;
   final String deviceId;
   final DeviceInfo info;
+  /** Told once when this connection closes, or null. */
+  final ConnectionListener listener;
 
   /** Ticker time of the last heartbeat or input; written without the lock. */
   volatile long lastHeartbeat;
@@ -37,16 +39,20 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   /** Guarded by the user lock: the status-change token bucket. */
   double statusTokens = -1;
   long statusTokensAt;
+  /** Why the connection closed; null while open. Written under the user lock. */
+  volatile CloseReason closeReason;
   /** Guarded by the user lock: when the connection closed (ticker and wall time). */
   long disconnectedAt;
   long disconnectedAtMillis;
 
-  DeviceSession(PresenceEngine engine, UserEntry user, String deviceId, DeviceInfo info, long now) {
+  DeviceSession(
+      PresenceEngine engine, UserEntry user, String deviceId, DeviceInfo info, long now, ConnectionListener listener) {
     super(user.shard);
     this.engine = engine;
     this.user = user;
     this.deviceId = deviceId;
     this.info = info;
+    this.listener = listener;
     this.lastHeartbeat = now;
     this.lastActivity = now;
   }
@@ -69,6 +75,12 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   @Override
   public boolean isOpen() {
     return phase == CONNECTED && !engine.closed;
+  }
+
+  @Override
+  public CloseReason closeReason() {
+    CloseReason reason = closeReason;
+    return reason == null && engine.closed ? CloseReason.ENGINE_CLOSED : reason;
   }
 
   @Override

@@ -46,6 +46,24 @@ public interface Presence extends AutoCloseable {
   DeviceConnection connect(String userId, String deviceId, DeviceInfo info);
 
   /**
+   * Connects a device, like {@link #connect(String, String, DeviceInfo)}, with a listener told once
+   * when this connection closes and why: in particular when the engine ends it (heartbeat TTL
+   * expired, taken over by a newer connection of the same device, replaced under {@link
+   * DeviceOverflow#REPLACE_LEAST_RECENTLY_ACTIVE}, engine closed), so the socket layer can close the
+   * socket at once. See {@link ConnectionListener} for its thread and contract.
+   *
+   * @param listener told when the connection closes; null for none
+   * @return the handle of this connection, to keep with the socket
+   * @throws IllegalArgumentException if an id is invalid
+   * @throws LimitExceededException if the user already has {@code maxDevicesPerUser} devices and the
+   *     overflow policy rejects; nothing changes then
+   * @throws NullPointerException if {@code info} is null
+   * @throws IllegalStateException if the engine is closed
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
+   */
+  DeviceConnection connect(String userId, String deviceId, DeviceInfo info, ConnectionListener listener);
+
+  /**
    * Records a heartbeat of the device's current connection. Prefer {@link
    * DeviceConnection#heartbeat()}, which skips the lookup.
    *
@@ -211,6 +229,32 @@ public interface Presence extends AutoCloseable {
    * @throws IllegalArgumentException if the id is invalid
    */
   PresenceView viewAs(String viewerUserId);
+
+  /**
+   * Tells the engine that the application's visibility rules about one user changed (she blocked or
+   * unblocked someone, a contact request was accepted): every subscriber on this node that watches
+   * {@code targetUserId} is asked the {@link VisibilityPolicy} again and gets what it now sees in its
+   * next batch, even if nothing else changed: the real presence, or {@link UserPresence#unknown} if
+   * it may no longer see her. A watcher that may no longer see her also gets a typing stop in each
+   * watched channel she is a member of, and no more of her typing. Subscribers on other nodes are
+   * not affected: call it on each node whose subscribers may watch her.
+   *
+   * @throws IllegalArgumentException if the id is invalid
+   * @throws IllegalStateException if the engine is closed
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for her presence
+   */
+  void visibilityChanged(String targetUserId);
+
+  /**
+   * Like {@link #visibilityChanged(String)}, for one watcher only: the rules changed for whether
+   * {@code watcherUserId} may see {@code targetUserId}. Only that watcher's subscribers on this node
+   * are affected.
+   *
+   * @throws IllegalArgumentException if an id is invalid
+   * @throws IllegalStateException if the engine is closed
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for her presence
+   */
+  void visibilityChanged(String watcherUserId, String targetUserId);
 
   /** A snapshot of this engine's counters. */
   PresenceStats stats();

@@ -42,6 +42,8 @@ public final class PresenceBuilder {
   public static final Duration DEFAULT_TYPING_REFRESH_INTERVAL = Duration.ofSeconds(2);
   /** Default limit of channels one user types in at once. */
   public static final int DEFAULT_MAX_TYPING_CHANNELS_PER_USER = 5;
+  /** Default answer to a device past {@code maxDevicesPerUser}: refuse it. */
+  public static final DeviceOverflow DEFAULT_DEVICE_OVERFLOW = DeviceOverflow.REJECT;
 
   Ticker ticker;
   InstantSource clock;
@@ -51,6 +53,7 @@ public final class PresenceBuilder {
   Duration idleAfter;
   Duration timerResolution;
   Integer maxDevicesPerUser;
+  DeviceOverflow deviceOverflow;
   AggregationPolicy aggregationPolicy;
   PresenceStore store;
   PresenceBus bus;
@@ -116,6 +119,15 @@ public final class PresenceBuilder {
   /** The most devices one user may have, 1 to 1024; default {@link #DEFAULT_MAX_DEVICES_PER_USER}. */
   public PresenceBuilder maxDevicesPerUser(int maxDevicesPerUser) {
     this.maxDevicesPerUser = once("maxDevicesPerUser", this.maxDevicesPerUser, maxDevicesPerUser);
+    return this;
+  }
+
+  /**
+   * What a connect past {@code maxDevicesPerUser} does: refuse the new device, or replace the user's
+   * least recently active device on this node; default {@link #DEFAULT_DEVICE_OVERFLOW}.
+   */
+  public PresenceBuilder deviceOverflow(DeviceOverflow deviceOverflow) {
+    this.deviceOverflow = once("deviceOverflow", this.deviceOverflow, deviceOverflow);
     return this;
   }
 
@@ -303,6 +315,7 @@ public final class PresenceBuilder {
             idle.toNanos(),
             resolution.toNanos(),
             maxDevices,
+            deviceOverflow != null ? deviceOverflow : DEFAULT_DEVICE_OVERFLOW,
             nodeId != null ? nodeId : "node-" + Long.toHexString(ThreadLocalRandom.current().nextLong()),
             flush.toNanos(),
             maxSubscriptions,
@@ -333,6 +346,7 @@ public final class PresenceBuilder {
       long idleNanos,
       long tickNanos,
       int maxDevicesPerUser,
+      DeviceOverflow deviceOverflow,
       String nodeId,
       long flushNanos,
       int maxSubscriptionsPerSubscriber,

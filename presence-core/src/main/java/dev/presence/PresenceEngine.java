@@ -44,6 +44,7 @@ final class PresenceEngine implements Presence {
   private final long ttlNanos;
   private final long idleNanos;
   private final int maxDevices;
+  private final DeviceOverflow overflow;
   private final String nodeId;
   private final AggregationPolicy policy;
   final PresenceStore store;
@@ -65,6 +66,9 @@ final class PresenceEngine implements Presence {
   private final LongAdder reconnectsAbsorbed = new LongAdder();
   private final LongAdder expiries = new LongAdder();
   private final LongAdder listenerFailures = new LongAdder();
+  /** Connections closed under a user lock whose listeners are told once the lock is released. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<DeviceSession> closedToTell =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   private final Object tickLock = new Object();
   private final Runnable tickTask = this::tick;
@@ -93,6 +97,7 @@ final class PresenceEngine implements Presence {
     this.ttlNanos = settings.ttlNanos();
     this.idleNanos = settings.idleNanos();
     this.maxDevices = settings.maxDevicesPerUser();
+    this.overflow = settings.deviceOverflow();
     this.nodeId = settings.nodeId();
     this.policy =
         builder.aggregationPolicy != null ? builder.aggregationPolicy : AggregationPolicy.standard();
@@ -127,24 +132,38 @@ final class PresenceEngine implements Presence {
 
   @Override
   public DeviceConnection connect(String userId, String deviceId, DeviceInfo info) {
+    return connect(userId, deviceId, info, null);
+  }
+
+  @Override
+  public DeviceConnection connect(
+      String userId, String deviceId, DeviceInfo info, ConnectionListener listener) {
     Ids.check("userId", userId);
     Ids.check("deviceId", deviceId);
     Objects.requireNonNull(info, "info");
     checkOpen();
-    while (true) {
-      UserEntry entry = entryFor(userId);
-      synchronized (entry) {
-        if (!entry.retired) {
-          return connectLocked(entry, deviceId, info);
+    try {
+      while (true) {
+        UserEntry entry = entryFor(userId);
+        synchronized (entry) {
+          if (!entry.retired) {
+            return connectLocked(entry, deviceId, info, listener);
+          }
         }
       }
+    } finally {
+      tellClosed();
     }
   }
 
-  private DeviceSession connectLocked(UserEntry entry, String deviceId, DeviceInfo info) {
+  private DeviceSession connectLocked(
+      UserEntry entry, String deviceId, DeviceInfo info, ConnectionListener listener) {
+    if (closed) {
+      throw new IllegalStateException("this presence engine is closed");
+    }
     long now = ticker.read();
     DeviceSession existing = entry.find(deviceId);
-    DeviceSession session = new DeviceSession(this, entry, deviceId, info, now);
+    DeviceSession session = new DeviceSession(this, entry, deviceId, info, now, listener);
     try {
       if (existing != null) {
         takeOver(entry, existing, session);
@@ -162,19 +181,73 @@ final class PresenceEngine implements Presence {
     return session;
   }
 
-  /** A new device of the user: recorded in the store (which enforces the device limit). */
+  /**
+   * A new device of the user: recorded in the store, which enforces the device limit across nodes.
+   * Past the limit, {@link DeviceOverflow#REPLACE_LEAST_RECENTLY_ACTIVE} replaces a device of this
+   * node in the same store write, so watchers see no flicker.
+   */
   private void addDevice(UserEntry entry, DeviceSession session, long now) {
+    DeviceSession victim = null;
     if (entry.devices.length >= maxDevices) {
-      throw tooManyDevices(entry.userId, entry.devices.length);
+      if (overflow == DeviceOverflow.REJECT) {
+        throw UserRecord.tooManyDevices(entry.userId, entry.devices.length, maxDevices);
+      }
+      victim = leastRecentlyActive(entry);
     }
     boolean absorbs = entry.allInGrace();
-    StoreUpdate update = claim(entry, session, DeviceActivity.ACTIVE);
+    StoreUpdate update;
+    try {
+      update = claim(entry, session, DeviceActivity.ACTIVE, victim);
+    } catch (LimitExceededException full) {
+      // Full because of devices on other nodes: make room here, if this node holds one.
+      if (victim != null || overflow == DeviceOverflow.REJECT || entry.devices.length == 0) {
+        throw full;
+      }
+      victim = leastRecentlyActive(entry);
+      update = claim(entry, session, DeviceActivity.ACTIVE, victim);
+    }
     session.recorded = DeviceActivity.ACTIVE;
+    if (victim != null) {
+      replaced(entry, victim);
+    }
     entry.add(session);
     if (absorbs) {
       reconnectsAbsorbed.increment();
     }
     applied(entry, update);
+  }
+
+  /** The device of this node to replace: one in grace (disconnected longest), else the oldest input. */
+  private static DeviceSession leastRecentlyActive(UserEntry entry) {
+    DeviceSession victim = null;
+    for (DeviceSession device : entry.devices) {
+      if (victim == null) {
+        victim = device;
+      } else if ((device.phase == DeviceSession.GRACE) != (victim.phase == DeviceSession.GRACE)) {
+        victim = device.phase == DeviceSession.GRACE ? device : victim;
+      } else if (device.phase == DeviceSession.GRACE
+          ? device.disconnectedAt - victim.disconnectedAt < 0
+          : device.lastActivity - victim.lastActivity < 0) {
+        victim = device;
+      }
+    }
+    return victim;
+  }
+
+  /** Under the user lock: a device the store already dropped to make room for a new one. */
+  private void replaced(UserEntry entry, DeviceSession victim) {
+    boolean wasConnected = victim.phase == DeviceSession.CONNECTED;
+    if (wasConnected) {
+      devicesConnected.decrement();
+    } else {
+      devicesInGrace.decrement();
+    }
+    victim.phase = DeviceSession.CLOSED;
+    wheel.cancel(victim);
+    entry.remove(victim);
+    if (wasConnected) {
+      connectionClosed(victim, CloseReason.REPLACED);
+    }
   }
 
   /**
@@ -198,7 +271,7 @@ final class PresenceEngine implements Presence {
       // From grace, the device may have connected to another node meanwhile, which now holds its
       // record and would remove it at the end of its own grace: this write claims it back. The
       // activity is normally unchanged, so others see nothing.
-      update = claim(entry, session, activity);
+      update = claim(entry, session, activity, null);
     }
     session.recorded = activity;
     if (fromGrace) {
@@ -209,35 +282,32 @@ final class PresenceEngine implements Presence {
     }
     old.phase = DeviceSession.CLOSED;
     wheel.cancel(old);
-    connectionClosed(old);
+    if (!fromGrace) {
+      connectionClosed(old, CloseReason.TAKEN_OVER);
+    }
     entry.replace(old, session);
     if (update != null) {
       applied(entry, update);
     }
   }
 
-  /** Records a connect in the store, which enforces the device limit across nodes before any change. */
-  private StoreUpdate claim(UserEntry entry, DeviceSession session, DeviceActivity activity) {
-    try {
-      return store.apply(entry.userId, putDevice(session, activity, clock.millis(), true), policy);
-    } catch (LimitExceededException e) {
-      throw e;
-    } catch (IllegalArgumentException e) {
-      // The only mutation a store rejects is a device past the limit.
-      throw new LimitExceededException(e.getMessage(), "maxDevicesPerUser", maxDevices);
-    }
-  }
-
-  private LimitExceededException tooManyDevices(String userId, int count) {
-    return new LimitExceededException(
-        "user "
-            + Ids.shown(userId)
-            + " already has "
-            + count
-            + " devices, the limit (maxDevicesPerUser) is "
-            + maxDevices,
-        "maxDevicesPerUser",
-        maxDevices);
+  /**
+   * Records a connect in the store, which enforces the device limit across nodes before any change
+   * ({@link LimitExceededException}); {@code evicting} is a device of this node to drop in the same
+   * write, or null.
+   */
+  private StoreUpdate claim(
+      UserEntry entry, DeviceSession session, DeviceActivity activity, DeviceSession evicting) {
+    long now = clock.millis();
+    return store.apply(
+        entry.userId,
+        new StoreMutation.PutDevice(
+            new DeviceRecord(session.deviceId, nodeId, activity, session.info.platform(), now),
+            maxDevices,
+            true,
+            now,
+            evicting == null ? null : evicting.deviceId),
+        policy);
   }
 
   @Override
@@ -330,6 +400,12 @@ final class PresenceEngine implements Presence {
   }
 
   boolean disconnect(DeviceSession session) {
+    boolean done = disconnectLocked(session);
+    tellClosed();
+    return done;
+  }
+
+  private boolean disconnectLocked(DeviceSession session) {
     UserEntry entry = session.user;
     synchronized (entry) {
       if (session.phase != DeviceSession.CONNECTED || closed) {
@@ -342,13 +418,18 @@ final class PresenceEngine implements Presence {
       devicesInGrace.increment();
       disconnects.increment();
       wheel.schedule(session, session.disconnectedAt + graceNanos);
-      connectionClosed(session);
+      connectionClosed(session, CloseReason.DISCONNECTED);
       return true;
     }
   }
 
   /** A device's timer fired: grace over, TTL passed, idle reached, or just a deadline that moved. */
   void deviceTimer(DeviceSession session, long now) {
+    deviceTimerLocked(session, now);
+    tellClosed();
+  }
+
+  private void deviceTimerLocked(DeviceSession session, long now) {
     UserEntry entry = session.user;
     synchronized (entry) {
       try {
@@ -395,21 +476,43 @@ final class PresenceEngine implements Presence {
     wheel.cancel(session);
     entry.remove(session);
     if (wasConnected) {
-      connectionClosed(session);
+      connectionClosed(session, CloseReason.EXPIRED);
     }
     applied(entry, update);
   }
 
-  /** Under the user lock, once a connection stops being open: its subscribers and typing end. */
-  private void connectionClosed(DeviceSession session) {
+  /**
+   * Under the user lock, once a connection stops being open: its subscribers and typing end, and its
+   * listener is told once the lock is released ({@link #tellClosed}).
+   */
+  private void connectionClosed(DeviceSession session, CloseReason reason) {
+    session.closeReason = reason;
     List<SubscriberImpl> bound = session.subscribers;
     session.subscribers = null;
     if (bound != null) {
       for (SubscriberImpl subscriber : bound) {
-        subscriber.close();
+        subscriber.closeBy(reason);
       }
     }
     hub.endTypingOf(session.user.userId, session);
+    if (session.listener != null) {
+      closedToTell.add(session);
+    }
+  }
+
+  /** Tells the listeners of connections closed meanwhile; called with no lock held. */
+  private void tellClosed() {
+    DeviceSession session;
+    while ((session = closedToTell.poll()) != null) {
+      try {
+        session.listener.onClosed(session, session.closeReason);
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        listenerFailures.increment();
+        log.warn("connection listener of {} failed", session, e);
+      }
+    }
   }
 
   /**
@@ -434,7 +537,7 @@ final class PresenceEngine implements Presence {
     if (activity != session.recorded) {
       // Recorded only once the store took it, so a failed write is retried by the next check.
       StoreUpdate update =
-          store.apply(session.user.userId, putDevice(session, activity, clock.millis(), false), policy);
+          store.apply(session.user.userId, putDevice(session, activity, clock.millis()), policy);
       session.recorded = activity;
       applied(session.user, update);
     }
@@ -448,12 +551,11 @@ final class PresenceEngine implements Presence {
     return deadline;
   }
 
-  private StoreMutation.PutDevice putDevice(
-      DeviceSession session, DeviceActivity activity, long atMillis, boolean claim) {
+  private StoreMutation.PutDevice putDevice(DeviceSession session, DeviceActivity activity, long atMillis) {
     return new StoreMutation.PutDevice(
         new DeviceRecord(session.deviceId, nodeId, activity, session.info.platform(), atMillis),
         maxDevices,
-        claim,
+        false,
         atMillis);
   }
 
@@ -506,7 +608,8 @@ final class PresenceEngine implements Presence {
     }
     UserEntry entry = session.user;
     synchronized (entry) {
-      if (session.phase != DeviceSession.CONNECTED || closed) {
+      checkOpen();
+      if (session.phase != DeviceSession.CONNECTED) {
         throw new IllegalStateException(session + " is no longer open");
       }
       long now = ticker.read();
@@ -662,6 +765,7 @@ final class PresenceEngine implements Presence {
   @Override
   public java.util.Set<String> channelMembers(String channelId) {
     Ids.check("channelId", channelId);
+    checkOpen();
     return hub.members(channelId);
   }
 
@@ -689,6 +793,7 @@ final class PresenceEngine implements Presence {
   @Override
   public PresenceView viewAs(String viewerUserId) {
     Ids.check("viewerUserId", viewerUserId);
+    checkOpen();
     return new PresenceView() {
       @Override
       public String viewerUserId() {
@@ -718,6 +823,21 @@ final class PresenceEngine implements Presence {
         return List.of(result);
       }
     };
+  }
+
+  @Override
+  public void visibilityChanged(String targetUserId) {
+    Ids.check("targetUserId", targetUserId);
+    checkOpen();
+    hub.visibilityChanged(null, targetUserId);
+  }
+
+  @Override
+  public void visibilityChanged(String watcherUserId, String targetUserId) {
+    Ids.check("watcherUserId", watcherUserId);
+    Ids.check("targetUserId", targetUserId);
+    checkOpen();
+    hub.visibilityChanged(watcherUserId, targetUserId);
   }
 
   void busWatchUsers(List<String> userIds) {
@@ -906,6 +1026,10 @@ final class PresenceEngine implements Presence {
     }
   }
 
+  /**
+   * Closes every connection (listeners told {@link CloseReason#ENGINE_CLOSED}) and every subscriber
+   * (sinks told), and stops the timers. The devices stay in the store for crash cleanup.
+   */
   @Override
   public void close() {
     synchronized (tickLock) {
@@ -917,6 +1041,24 @@ final class PresenceEngine implements Presence {
         nextTick.cancel(false);
       }
     }
+    for (UserEntry entry : users.values()) {
+      synchronized (entry) {
+        for (DeviceSession session : entry.devices) {
+          if (session.phase == DeviceSession.CONNECTED) {
+            devicesConnected.decrement();
+            connectionClosed(session, CloseReason.ENGINE_CLOSED);
+          } else if (session.phase == DeviceSession.GRACE) {
+            devicesInGrace.decrement();
+          }
+          session.phase = DeviceSession.CLOSED;
+          wheel.cancel(session);
+        }
+        gauge(entry.countedState).ifPresent(LongAdder::decrement);
+        entry.countedState = PresenceState.OFFLINE;
+      }
+    }
+    hub.closeAll();
+    tellClosed();
     bus.close();
     hub.close();
     if (ownedBus != null) {

@@ -41,4 +41,15 @@ public interface PresenceSink {
    * @param events in order, never empty; unmodifiable
    */
   void onTyping(List<TypingEvent> events);
+
+  /**
+   * The engine closed this sink's subscriber: its connection closed (the reason is the connection's:
+   * {@link CloseReason#DISCONNECTED}, {@link CloseReason#EXPIRED}, {@link CloseReason#TAKEN_OVER},
+   * {@link CloseReason#REPLACED}) or the engine closed ({@link CloseReason#ENGINE_CLOSED}). Called
+   * once, after any other call of this sink has returned, and never when the application closed the
+   * subscriber itself. Nothing is delivered afterwards. The default does nothing.
+   *
+   * @param reason why
+   */
+  default void onClosed(CloseReason reason) {}
 }

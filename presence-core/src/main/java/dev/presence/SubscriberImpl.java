@@ -49,6 +49,8 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
    */
   private long nextBatchAt;
   private boolean inFlight;
+  /** Why the engine closed this subscriber, while the sink is still to be told (after its call in flight). */
+  private CloseReason closeNotice;
 
   SubscriberImpl(SubscriptionHub hub, String watcherUserId, PresenceSink sink, DeviceSession connection, int shard) {
     super(shard);
@@ -71,6 +73,8 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     UserPresence pending;
     boolean queued;
     boolean removed;
+    /** The pending presence goes out even if it looks like what was delivered (visibility changed). */
+    boolean forced;
 
     Edge(String userId) {
       this.userId = userId;
@@ -280,7 +284,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
         if (edge.delivered == null || view.version() > edge.delivered.version()) {
           edge.delivered = view;
         }
-        if (edge.pending != null && edge.pending.version() <= edge.delivered.version()) {
+        if (edge.pending != null && !edge.forced && edge.pending.version() <= edge.delivered.version()) {
           edge.pending = null;
         }
         flush |= edge.pending != null;
@@ -336,6 +340,48 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     }
     if (flush) {
       hub.scheduleFlush(this);
+    }
+  }
+
+  /**
+   * The application's visibility rules about a watched user changed: {@code view} is what this
+   * subscriber now sees of her, sent in the next batch even if it looks the same (a hidden user loses
+   * her last seen). If she is now hidden, her typing in {@code stopIn} (her channels) stops here.
+   */
+  void visibilityChanged(UserPresence view, List<String> stopIn) {
+    boolean flush;
+    boolean typingQueued = false;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      Edge edge = edges.get(view.userId());
+      if (edge == null) {
+        return;
+      }
+      // Version 0 is what a hidden user (or one never seen) looks like: only a switch between that
+      // and her real presence is news to this subscriber.
+      UserPresence known = edge.pending != null ? edge.pending : edge.delivered;
+      boolean wasHidden = known == null || known.version() == 0;
+      boolean nowHidden = view.version() == 0;
+      if (wasHidden == nowHidden) {
+        return;
+      }
+      edge.forced = true;
+      flush = setPending(edge, view);
+      for (String channelId : stopIn) {
+        if (channels.contains(channelId)) {
+          TypingEvent stop = new TypingEvent(channelId, view.userId(), TypingEvent.Kind.STOPPED, null);
+          merge(typingKey(stop), stop);
+          typingQueued = true;
+        }
+      }
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+    if (typingQueued) {
+      dispatch(false);
     }
   }
 
@@ -559,7 +605,9 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       edge.pending = null;
       UserPresence previous = edge.delivered;
       edge.delivered = next;
-      if (next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
+      boolean forced = edge.forced;
+      edge.forced = false;
+      if (!forced && next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
         continue; // changed and changed back within the window: nothing to tell
       }
       if (first == null) {
@@ -593,11 +641,16 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       }
     } finally {
       boolean more;
+      CloseReason notice;
       synchronized (this) {
         inFlight = false;
         more = !closed && (flushWanted || !typing.isEmpty());
+        notice = closeNotice;
+        closeNotice = null;
       }
-      if (more) {
+      if (notice != null) {
+        tellSink(notice);
+      } else if (more) {
         dispatch(false);
       }
     }
@@ -612,12 +665,32 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
 
   @Override
   public void close() {
+    close(null);
+  }
+
+  /**
+   * Closed by the engine (its connection closed, or the engine did): like {@link #close()}, and the
+   * sink is told why, after any call in flight, so its calls still never overlap.
+   */
+  void closeBy(CloseReason reason) {
+    close(Objects.requireNonNull(reason, "reason"));
+  }
+
+  private void close(CloseReason reason) {
     List<String> watchedChannels;
+    boolean tellNow = false;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true; // from here on, a racing watchChannel or member join adds nothing
+      if (reason != null) {
+        if (inFlight) {
+          closeNotice = reason;
+        } else {
+          tellNow = true;
+        }
+      }
       watchedChannels = List.copyOf(channels);
     }
     for (String channelId : watchedChannels) {
@@ -644,6 +717,21 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       }
     }
     hub.subscriberClosed(this);
+    if (tellNow) {
+      try {
+        hub.delivery.execute(() -> tellSink(reason));
+      } catch (RejectedExecutionException e) {
+        tellSink(reason); // the pool is gone (engine closing): tell it here rather than never
+      }
+    }
+  }
+
+  private void tellSink(CloseReason reason) {
+    try {
+      sink.onClosed(reason);
+    } catch (RuntimeException | Error e) {
+      hub.sinkFailed(this, e);
+    }
   }
 
   private void checkOpen() {

@@ -50,7 +50,8 @@ final class SubscriptionHub {
   /** User id → channels it is typing in now. */
   private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
 
-  private final LongAdder subscribers = new LongAdder();
+  /** Every open subscriber, so closing the engine closes them. */
+  private final Set<SubscriberImpl> open = ConcurrentHashMap.newKeySet();
   private final LongAdder sinkFailures = new LongAdder();
   private final LongAdder visibilityFailures = new LongAdder();
 
@@ -85,13 +86,24 @@ final class SubscriptionHub {
   SubscriberImpl subscribe(String watcherUserId, PresenceSink sink, DeviceSession connection) {
     SubscriberImpl subscriber =
         new SubscriberImpl(this, watcherUserId, sink, connection, engine.wheel.shardFor(System.identityHashCode(sink)));
-    subscribers.increment();
+    open.add(subscriber);
+    if (engine.closed) {
+      subscriber.closeBy(CloseReason.ENGINE_CLOSED); // the engine closed while this one was made
+      engine.checkOpen();
+    }
     return subscriber;
   }
 
   void subscriberClosed(SubscriberImpl subscriber) {
     engine.wheel.cancel(subscriber);
-    subscribers.decrement();
+    open.remove(subscriber);
+  }
+
+  /** Closes every subscriber still open; the engine is closing. */
+  void closeAll() {
+    for (SubscriberImpl subscriber : open) {
+      subscriber.closeBy(CloseReason.ENGINE_CLOSED);
+    }
   }
 
   void addDirectWatcher(String userId, SubscriberImpl subscriber) {
@@ -240,6 +252,37 @@ final class SubscriptionHub {
       visibilityFailures.increment();
       log.warn("visibility policy failed for {} watching {}; hiding", Ids.shown(watcher), Ids.shown(target), e);
       return false;
+    }
+  }
+
+  /**
+   * The application's visibility rules about {@code target} changed (for one watcher, or for all if
+   * {@code watcher} is null): each affected subscriber gets what it now sees, forced into its next
+   * batch. The store is read once, outside every lock.
+   */
+  void visibilityChanged(String watcher, String target) {
+    List<SubscriberImpl> affected = new ArrayList<>();
+    Set<SubscriberImpl> direct = directWatchers.get(target);
+    if (direct != null) {
+      affected.addAll(direct);
+    }
+    Set<String> memberOf = memberships.get(target);
+    List<String> targetChannels = memberOf == null ? List.of() : List.copyOf(memberOf);
+    for (String channelId : targetChannels) {
+      Channel channel = channels.get(channelId);
+      if (channel != null) {
+        affected.addAll(channel.watchers);
+      }
+    }
+    affected.removeIf(s -> s.isWatcher(target) || (watcher != null && !s.watcherUserId().equals(watcher)));
+    if (affected.isEmpty()) {
+      return;
+    }
+    UserRecord record = engine.store.get(target);
+    for (SubscriberImpl subscriber : new java.util.LinkedHashSet<>(affected)) {
+      boolean visible = canSeeOther(subscriber.watcherUserId(), target);
+      UserPresence view = visible ? record.presence() : UserPresence.unknown(target);
+      subscriber.visibilityChanged(view, visible ? List.of() : targetChannels);
     }
   }
 
@@ -638,7 +681,7 @@ final class SubscriptionHub {
   // ------------------------------------------------------------ lifecycle and stats
 
   long subscriberCount() {
-    return subscribers.sum();
+    return open.size();
   }
 
   long sinkFailureCount() {

@@ -27,12 +27,16 @@ public sealed interface StoreMutation
    * (the device went idle or active) does not: if another node has claimed the device since, the
    * update is ignored, so a node with a half-open socket cannot take a device back.
    *
+   * <p>A connect past the device limit may name a device of the same node to drop in the same step
+   * ({@code evictDeviceId}), so replacing a device never shows the user leaving and coming back.
+   *
    * @param device the device's new record
    * @param maxDevices the most devices the user may have; adding one more is rejected
    * @param claim true for a connect, false for an update of a device this node already holds
    * @param atMillis when it happened
+   * @param evictDeviceId a device of the same node to remove in the same step, or null
    */
-  record PutDevice(DeviceRecord device, int maxDevices, boolean claim, long atMillis)
+  record PutDevice(DeviceRecord device, int maxDevices, boolean claim, long atMillis, String evictDeviceId)
       implements StoreMutation {
     /**
      * Creates the mutation.
@@ -48,13 +52,23 @@ public sealed interface StoreMutation
     }
 
     /**
+     * A put that evicts nothing.
+     *
+     * @throws NullPointerException if {@code device} is null
+     * @throws IllegalArgumentException if {@code maxDevices} is not positive
+     */
+    public PutDevice(DeviceRecord device, int maxDevices, boolean claim, long atMillis) {
+      this(device, maxDevices, claim, atMillis, null);
+    }
+
+    /**
      * A claiming put, as a connect makes.
      *
      * @throws NullPointerException if {@code device} is null
      * @throws IllegalArgumentException if {@code maxDevices} is not positive
      */
     public PutDevice(DeviceRecord device, int maxDevices, long atMillis) {
-      this(device, maxDevices, true, atMillis);
+      this(device, maxDevices, true, atMillis, null);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.presence.spi;
 
+import dev.presence.LimitExceededException;
 import dev.presence.PresenceState;
 import dev.presence.StatusMode;
 import dev.presence.UserPresence;
@@ -85,7 +86,7 @@ public record UserRecord(
    * version grows by one if and only if what others see (state or text) changed. Returns {@code this}
    * when the mutation changes nothing.
    *
-   * @throws IllegalArgumentException if a {@link StoreMutation.PutDevice} would add a device past its
+   * @throws LimitExceededException if a {@link StoreMutation.PutDevice} would add a device past its
    *     limit; the record is then unchanged
    * @throws NullPointerException if an argument is null
    */
@@ -146,10 +147,17 @@ public record UserRecord(
     DeviceRecord device = put.device();
     List<DeviceRecord> result = new ArrayList<>(devices.size() + 1);
     boolean replaced = false;
+    boolean evicted = false;
     for (DeviceRecord existing : devices) {
+      if (put.evictDeviceId() != null
+          && existing.deviceId().equals(put.evictDeviceId())
+          && !existing.deviceId().equals(device.deviceId())
+          && existing.nodeId().equals(device.nodeId())) {
+        evicted = true;
+        continue;
+      }
       if (existing.deviceId().equals(device.deviceId())) {
-        if (existing.equals(device)
-            || (!put.claim() && !existing.nodeId().equals(device.nodeId()))) {
+        if (!evicted && (existing.equals(device) || (!put.claim() && !existing.nodeId().equals(device.nodeId())))) {
           return devices;
         }
         result.add(device);
@@ -159,18 +167,33 @@ public record UserRecord(
       }
     }
     if (!replaced) {
-      if (devices.size() >= put.maxDevices()) {
-        throw new IllegalArgumentException(
-            "user '"
-                + userId
-                + "' already has "
-                + devices.size()
-                + " devices, the limit (maxDevicesPerUser) is "
-                + put.maxDevices());
+      if (result.size() >= put.maxDevices()) {
+        throw tooManyDevices(userId, result.size(), put.maxDevices());
       }
       result.add(device);
     }
     return List.copyOf(result);
+  }
+
+  /**
+   * The one exception for a device past its limit, wherever it is found: in {@link #apply}, in a
+   * remote store that applies mutations itself, or in the engine before it writes.
+   *
+   * @param userId the user
+   * @param count the devices it has
+   * @param limit {@code maxDevicesPerUser}
+   * @return the exception to throw
+   */
+  public static LimitExceededException tooManyDevices(String userId, int count, int limit) {
+    return new LimitExceededException(
+        "user '"
+            + (userId.length() > 40 ? userId.substring(0, 40) + "...' (" + userId.length() + " chars)" : userId + "'")
+            + " already has "
+            + count
+            + " devices, the limit (maxDevicesPerUser) is "
+            + limit,
+        "maxDevicesPerUser",
+        limit);
   }
 
   private List<DeviceRecord> without(java.util.function.Predicate<DeviceRecord> removed) {
