@@ -96,9 +96,11 @@ public interface DeviceConnection {
    * TypingEvent.Kind#STARTED} per burst, a {@link TypingEvent.Kind#REFRESHED} at most every refresh
    * interval while it lasts, and {@link TypingEvent.Kind#STOPPED} on {@link #stopTyping}, {@link
    * #messageSent}, when this connection closes, or when no keystroke came for the typing timeout.
-   * An invisible user's typing is not sent.
+   * An invisible user's typing is not sent. A keystroke is input: it counts as {@link #activity()}.
+   * Only members of a channel type in it: a report for a channel the user is not a member of (on this
+   * node, see {@link Presence#joinChannel}) is refused with false, and nothing is sent or recorded.
    *
-   * @return false if this connection is no longer open
+   * @return false if this connection is no longer open, or the user is not a member of the channel
    * @throws IllegalArgumentException if the channel id is invalid
    * @throws LimitExceededException if the user already types in {@code maxTypingChannelsPerUser}
    *     channels
@@ -114,7 +116,8 @@ public interface DeviceConnection {
   boolean stopTyping(String channelId);
 
   /**
-   * Reports that the user sent a message to a channel, which ends its typing there.
+   * Reports that the user sent a message to a channel, which ends its typing there. Sending is input:
+   * it counts as {@link #activity()}.
    *
    * @return false if this connection is no longer open
    * @throws IllegalArgumentException if the channel id is invalid

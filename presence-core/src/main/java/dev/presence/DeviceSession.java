@@ -120,7 +120,10 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   @Override
   public boolean typing(String channelId) {
     Ids.check("channelId", channelId);
-    return engine.hub.typing(this, channelId);
+    if (!engine.hub.isMember(user.userId, channelId)) {
+      return false; // refused: nothing is sent, and a bogus report is not input either
+    }
+    return engine.activity(this) && engine.hub.typing(this, channelId);
   }
 
   @Override
@@ -135,7 +138,8 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
 
   @Override
   public boolean messageSent(String channelId) {
-    return stopTyping(channelId);
+    Ids.check("channelId", channelId);
+    return engine.activity(this) && stopTyping(channelId);
   }
 
   @Override

@@ -197,9 +197,10 @@ public interface Presence extends AutoCloseable {
   java.util.Set<String> channelMembers(String channelId);
 
   /**
-   * Reports a keystroke of a device in a channel; see {@link DeviceConnection#typing(String)}.
+   * Reports a keystroke of a device in a channel; see {@link DeviceConnection#typing(String)}. It
+   * counts as input; a report for a channel the user is not a member of is refused.
    *
-   * @return false if the device is not connected
+   * @return false if the device is not connected, or the user is not a member of the channel
    * @throws IllegalArgumentException if an id is invalid
    * @throws LimitExceededException past {@code maxTypingChannelsPerUser}
    */

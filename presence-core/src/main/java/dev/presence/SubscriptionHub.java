@@ -179,6 +179,8 @@ final class SubscriptionHub {
             engine.busWatchChannels(List.of(channelId));
           }
           channel.watchers.add(subscriber);
+        } else {
+          retireIfUnused(channel); // the subscriber closed meanwhile: leave no empty channel behind
         }
         return members;
       }
@@ -413,6 +415,21 @@ final class SubscriptionHub {
     return true;
   }
 
+  /** Whether the user is a member of the channel on this node. */
+  boolean isMember(String userId, String channelId) {
+    Set<String> memberOf = memberships.get(userId);
+    return memberOf != null && memberOf.contains(channelId);
+  }
+
+  /** Whether nothing is held: no channel, membership, watcher, interest or typing. For tests. */
+  boolean isEmpty() {
+    return channels.isEmpty()
+        && memberships.isEmpty()
+        && directWatchers.isEmpty()
+        && interest.isEmpty()
+        && typingByUser.isEmpty();
+  }
+
   Set<String> members(String channelId) {
     Channel channel = channels.get(channelId);
     return channel == null ? Set.of() : Set.copyOf(channel.members);
@@ -440,7 +457,7 @@ final class SubscriptionHub {
    * sees them (and starts nothing).
    */
   boolean typing(DeviceSession session, String channelId) {
-    if (!session.isOpen()) {
+    if (!session.isOpen() || !isMember(session.user.userId, channelId)) {
       return false;
     }
     Channel channel = channels.get(channelId);
@@ -471,6 +488,10 @@ final class SubscriptionHub {
         synchronized (channel) {
           if (channel.retired) {
             continue;
+          }
+          if (!channel.members.contains(user.userId)) {
+            retireIfUnused(channel);
+            return false; // left the channel meanwhile
           }
           TypingBurst burst = channel.typing.get(user.userId);
           if (burst != null) {

@@ -143,6 +143,7 @@ class MultiNodeSubscriptionTest {
 
   @Test
   void typingOnNodeAEndsOnNodeBWhenItTimesOutOrTheTypistDisconnects() {
+    nodeA.joinChannel("general", "alice"); // membership lives on each node
     nodeB.joinChannel("general", "alice");
     RecordingSink bob = new RecordingSink(time);
     nodeB.subscribe("bob", bob).watchChannel("general");

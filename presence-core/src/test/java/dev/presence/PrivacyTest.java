@@ -224,8 +224,8 @@ class PrivacyTest {
         alice.typing("general");
         time.advanceMillis(250);
       }
+      alice.messageSent("general"); // input, so before the client reports idle
       alice.setIdle(true);
-      alice.messageSent("general");
       presence.connect("carol", "phone");
       time.advanceSeconds(2);
 

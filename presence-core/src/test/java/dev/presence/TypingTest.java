@@ -192,6 +192,7 @@ class TypingTest {
   @Test
   void theChannelsOneUserTypesInAtOnceAreBounded() {
     for (int i = 1; i <= PresenceBuilder.DEFAULT_MAX_TYPING_CHANNELS_PER_USER; i++) {
+      presence.joinChannel("room-" + i, "alice");
       alice.typing("room-" + i);
     }
 
@@ -214,11 +215,14 @@ class TypingTest {
   @Test
   void typingRejectedPastTheChannelLimitLeavesNoChannelBehind() {
     for (int i = 1; i <= PresenceBuilder.DEFAULT_MAX_TYPING_CHANNELS_PER_USER; i++) {
+      presence.joinChannel("room-" + i, "alice");
       alice.typing("room-" + i);
     }
     for (int i = 0; i < 1_000; i++) {
       int room = i;
+      presence.joinChannel("spam-" + room, "alice");
       assertThatThrownBy(() -> alice.typing("spam-" + room)).isInstanceOf(LimitExceededException.class);
+      presence.leaveChannel("spam-" + room, "alice");
     }
 
     assertThat(channelsOnThisNode()).as("typing spam past the limit costs no memory")
@@ -226,13 +230,22 @@ class TypingTest {
   }
 
   @Test
-  void aChannelNobodyWatchesOrBelongsToIsForgottenOnceItsTypingEnds() {
+  void typingInChannelsTheUserIsNotAMemberOfCostsNoMemory() {
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(alice.typing("spam-" + i)).isFalse();
+    }
+
+    assertThat(channelsOnThisNode()).containsExactly("general");
+  }
+
+  @Test
+  void aChannelNobodyWatchesIsForgottenOnceItsLastMemberLeaves() {
+    presence.joinChannel("side-room", "alice");
     alice.typing("side-room");
     assertThat(channelsOnThisNode()).contains("side-room");
 
     alice.messageSent("side-room");
-    alice.typing("other-room");
-    time.advance(TIMEOUT.plus(TICK));
+    presence.leaveChannel("side-room", "alice");
 
     assertThat(channelsOnThisNode()).containsExactly("general");
   }
@@ -269,5 +282,40 @@ class TypingTest {
           .isAfter(origin.plus(refresh.at()));
     }
     stop.accept(typed.get(typed.size() - 1));
+  }
+
+  @Test
+  void typingIsInputSoATypistStaysOnlineForMinutesWithoutOtherInput() {
+    try (Presence quick = Fixtures.manual(time).idleAfter(Duration.ofMinutes(5)).build()) {
+      quick.joinChannel("general", "alice");
+      DeviceConnection typist = quick.connect("alice", "phone");
+      DeviceConnection sender = quick.connect("dave", "phone");
+      quick.joinChannel("general", "dave");
+      for (int second = 0; second < 6 * 60; second += 10) {
+        time.advanceSeconds(10);
+        typist.typing("general");
+        if (second % 60 == 0) {
+          sender.messageSent("general");
+        }
+        typist.heartbeat();
+        sender.heartbeat();
+      }
+
+      assertThat(quick.get("alice").state()).isEqualTo(PresenceState.ONLINE);
+      assertThat(quick.get("dave").state()).as("sending a message is input too").isEqualTo(PresenceState.ONLINE);
+    }
+  }
+
+  @Test
+  void aTypingReportForAChannelTheUserIsNotAMemberOfIsRefusedAndSendsNothing() {
+    presence.leaveChannel("general", "alice");
+    time.advanceSeconds(1);
+
+    assertThat(alice.typing("general")).isFalse();
+    assertThat(alice.typing("elsewhere")).isFalse();
+    assertThat(presence.typing("alice", "phone", "general")).isFalse();
+
+    assertThat(bob.typingEvents()).isEmpty();
+    assertThat(carol.typingEvents()).isEmpty();
   }
 }
