@@ -27,8 +27,9 @@ class ReadmeQuickStartTest {
         .listener(change -> out.accept(change.userId() + " is now " + change.current().state()))
         .build();
 
-    // socket opened: connect the device and keep the handle with the socket
-    DeviceConnection conn = presence.connect("alice", "laptop-1", DeviceInfo.of(Platform.WEB));
+    // socket opened: connect the device, keep the handle with the socket, hear when it ends
+    DeviceConnection conn = presence.connect("alice", "laptop-1", DeviceInfo.of(Platform.WEB),
+        (connection, reason) -> out.accept("close alice's socket: " + reason)); // EXPIRED, TAKEN_OVER...
 
     // the client's contact list: a snapshot now, then at most one batch a second through the sink
     Subscriber subscriber = presence.subscribe(conn, new PresenceSink() {
@@ -43,6 +44,7 @@ class ReadmeQuickStartTest {
       }
     });
     PresenceSnapshot contacts = subscriber.watchUsers(List.of("bob", "carol"));
+    presence.joinChannel("general", "alice"); // membership is the application's to say
 
     // client messages
     conn.heartbeat();          // every 15 s
@@ -55,11 +57,12 @@ class ReadmeQuickStartTest {
 
     assertThat(contacts.users()).extracting(UserPresence::state)
         .containsExactly(PresenceState.OFFLINE, PresenceState.OFFLINE);
-    assertThat(printed).containsExactly("alice is now ONLINE");
+    assertThat(printed).containsExactly("alice is now ONLINE", "close alice's socket: DISCONNECTED");
     assertThat(subscriber.isOpen()).as("a subscriber ends with its connection").isFalse();
 
     time.advanceSeconds(10); // grace over, no reconnect
-    assertThat(printed).containsExactly("alice is now ONLINE", "alice is now OFFLINE");
+    assertThat(printed).containsExactly(
+        "alice is now ONLINE", "close alice's socket: DISCONNECTED", "alice is now OFFLINE");
     assertThat(presence.get("alice").lastSeen()).isEqualTo(Harness.START);
     presence.close();
   }
