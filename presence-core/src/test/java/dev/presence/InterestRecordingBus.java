@@ -23,8 +23,9 @@ final class InterestRecordingBus implements PresenceBus {
       public void publish(dev.presence.PresenceChange change) {}
 
       @Override
-      public void watchUsers(Collection<String> userIds) {
+      public java.util.concurrent.CompletionStage<Void> watchUsers(Collection<String> userIds) {
         users.addAll(userIds);
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
       }
 
       @Override
@@ -36,8 +37,9 @@ final class InterestRecordingBus implements PresenceBus {
       public void publishTyping(TypingEvent event) {}
 
       @Override
-      public void watchChannels(Collection<String> channelIds) {
+      public java.util.concurrent.CompletionStage<Void> watchChannels(Collection<String> channelIds) {
         channels.addAll(channelIds);
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
       }
 
       @Override

@@ -5,6 +5,8 @@ import dev.presence.TypingEvent;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,10 +96,11 @@ public final class LocalPresenceBus implements PresenceBus {
     }
 
     @Override
-    public void watchChannels(Collection<String> channelIds) {
+    public CompletionStage<Void> watchChannels(Collection<String> channelIds) {
       for (String channelId : channelIds) {
         watchedChannels.add(Objects.requireNonNull(channelId, "channelId"));
       }
+      return CompletableFuture.completedFuture(null); // in force at once: delivery is synchronous
     }
 
     @Override
@@ -116,10 +119,11 @@ public final class LocalPresenceBus implements PresenceBus {
     }
 
     @Override
-    public void watchUsers(Collection<String> userIds) {
+    public CompletionStage<Void> watchUsers(Collection<String> userIds) {
       for (String userId : userIds) {
         watched.add(Objects.requireNonNull(userId, "userId"));
       }
+      return CompletableFuture.completedFuture(null); // in force at once: delivery is synchronous
     }
 
     @Override

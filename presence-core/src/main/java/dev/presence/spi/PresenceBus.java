@@ -3,6 +3,7 @@ package dev.presence.spi;
 import dev.presence.PresenceChange;
 import dev.presence.TypingEvent;
 import java.util.Collection;
+import java.util.concurrent.CompletionStage;
 
 /**
  * How presence changes and typing events travel between nodes. Interest-based: a node receives only
@@ -40,6 +41,14 @@ public interface PresenceBus extends AutoCloseable {
 
     /** Called for each typing event in a watched channel published by another node. */
     default void onTyping(TypingEvent event) {}
+
+    /**
+     * The bus may have lost changes of these users (it reconnected, or resubscribed after a server
+     * change): the engine re-reads them from the store and delivers whatever changed. A lost change
+     * is harmless only if a later one follows, so a bus calls this after every reconnect or
+     * resubscribe, for the users it watches. Never called on a thread the bus needs for its own I/O.
+     */
+    default void onResync(Collection<String> userIds) {}
   }
 
   /** One node's membership in the bus. Thread-safe. */
@@ -54,12 +63,15 @@ public interface PresenceBus extends AutoCloseable {
 
     /**
      * Starts receiving changes of these users. Idempotent: watching a watched user does nothing.
-     * The engine calls this and the other watch methods while holding internal locks: they must
-     * return quickly (queue network work) and must not call back into the engine.
+     * Returns at once (network work is queued) and must not call back into the engine; the stage
+     * completes once delivery of every later change of these users is guaranteed (the server
+     * confirmed the subscription), so a snapshot read after it misses nothing. The engine reads its
+     * snapshot only then.
      *
+     * @return completes when the watch is in force; exceptionally if it cannot be
      * @throws NullPointerException if the collection or an id is null
      */
-    void watchUsers(Collection<String> userIds);
+    CompletionStage<Void> watchUsers(Collection<String> userIds);
 
     /**
      * Stops receiving changes of these users. Unwatching an unwatched user does nothing.
@@ -76,11 +88,13 @@ public interface PresenceBus extends AutoCloseable {
     void publishTyping(TypingEvent event);
 
     /**
-     * Starts receiving typing events of these channels. Idempotent.
+     * Starts receiving typing events of these channels. Idempotent. Returns at once, like {@link
+     * #watchUsers}.
      *
+     * @return completes when the watch is in force
      * @throws NullPointerException if the collection or an id is null
      */
-    void watchChannels(Collection<String> channelIds);
+    CompletionStage<Void> watchChannels(Collection<String> channelIds);
 
     /**
      * Stops receiving typing events of these channels.

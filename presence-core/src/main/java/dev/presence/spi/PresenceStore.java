@@ -1,6 +1,10 @@
 package dev.presence.spi;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Where each user's devices (on every node), chosen status and aggregate live. The engine writes it
@@ -22,6 +26,73 @@ public interface PresenceStore extends AutoCloseable {
    * @throws PresenceStoreException if the store cannot be reached
    */
   StoreUpdate apply(String userId, StoreMutation mutation, AggregationPolicy policy);
+
+  /**
+   * {@link #apply} without blocking the caller: the stage completes with the update, or
+   * exceptionally with what {@code apply} would throw. The engine uses this for every write, so a
+   * remote store should implement it natively; the default runs {@code apply} on the calling thread.
+   * Stages must not complete on a thread the store needs for its own I/O if completing them can block.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  default CompletionStage<StoreUpdate> applyAsync(String userId, StoreMutation mutation, AggregationPolicy policy) {
+    try {
+      return CompletableFuture.completedFuture(apply(userId, mutation, policy));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Whether the store itself publishes every change it applies to the nodes that watch its user (as a
+   * Redis script does), so the engine must not publish it on the bus a second time. Default false.
+   */
+  default boolean publishesChanges() {
+    return false;
+  }
+
+  /**
+   * Joins the store as a node with a lease (see {@link NodeMembership}). If a previous life of the
+   * same node id still holds a lease (the process restarted), its devices are removed first, as a
+   * crash sweep would, and {@code onChange} receives each update that changed what others see, before
+   * this returns: a restarted node serves nothing its previous life left behind.
+   *
+   * <p>The default, for a store that has no leases, returns a membership that always renews and never
+   * sweeps: with such a store a crashed node's devices stay until they are removed by hand.
+   *
+   * @param nodeId the node, unique among the live nodes sharing this store
+   * @param lease how long the lease lasts without a renewal
+   * @param grace how long after the lease ran out (or the node left) its devices stay, so that clients
+   *     reconnecting through other nodes move without a change
+   * @param policy the aggregation policy, for the sweep of a previous life
+   * @param onChange receives each update of that sweep whose presence changed
+   * @return the node's membership
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code lease} is not positive or {@code grace} negative
+   * @throws PresenceStoreException if the store cannot be reached
+   */
+  default NodeMembership join(
+      String nodeId, Duration lease, Duration grace, AggregationPolicy policy, Consumer<StoreUpdate> onChange) {
+    return new NodeMembership() {
+      @Override
+      public String nodeId() {
+        return nodeId;
+      }
+
+      @Override
+      public Renewal renew() {
+        return Renewal.RENEWED;
+      }
+
+      @Override
+      public int sweep(AggregationPolicy sweepPolicy, Consumer<StoreUpdate> sweepChanges) {
+        return 0;
+      }
+
+      @Override
+      public void leave() {}
+    };
+  }
 
   /**
    * The user's record, or {@link UserRecord#empty} for a user never recorded.

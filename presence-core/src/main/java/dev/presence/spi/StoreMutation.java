@@ -95,12 +95,18 @@ public sealed interface StoreMutation
   /**
    * Sets the user's chosen status.
    *
+   * <p>A re-assert ({@code reassert}) is a node putting back, after the store lost its data, a status
+   * it knows: {@code atMillis} is then when the status was originally set, and it applies only if the
+   * record holds no status set at that time or later, so nodes re-asserting in any order end with the
+   * newest status.
+   *
    * @param mode the status
    * @param customText status text, or null
    * @param expiresAtMillis wall time at which the status returns to AUTO without text; 0 for never
-   * @param atMillis when it happened
+   * @param atMillis when it happened (for a re-assert: when it was originally set)
+   * @param reassert whether this puts back a status after a loss of the store's data
    */
-  record SetStatus(StatusMode mode, String customText, long expiresAtMillis, long atMillis)
+  record SetStatus(StatusMode mode, String customText, long expiresAtMillis, long atMillis, boolean reassert)
       implements StoreMutation {
     /**
      * Creates the mutation.
@@ -109,6 +115,15 @@ public sealed interface StoreMutation
      */
     public SetStatus {
       Objects.requireNonNull(mode, "mode");
+    }
+
+    /**
+     * A status set now by the user.
+     *
+     * @throws NullPointerException if {@code mode} is null
+     */
+    public SetStatus(StatusMode mode, String customText, long expiresAtMillis, long atMillis) {
+      this(mode, customText, expiresAtMillis, atMillis, false);
     }
   }
 

@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param mode the status the user chose
  * @param customText the user's status text, or null
  * @param statusExpiresAtMillis wall time at which the chosen status lapses; 0 for never
+ * @param statusSetAtMillis wall time at which the chosen status was set; 0 if it never was. After the
+ *     store lost its data, nodes re-assert the statuses they know and the newest one wins.
  * @param selfState what the user's own devices see: the aggregate ignoring invisibility
  * @param presence what everyone else sees, with the version
  * @param lastLeftMillis the latest moment, in epoch milliseconds, at which a device removed since
@@ -34,6 +36,7 @@ public record UserRecord(
     StatusMode mode,
     String customText,
     long statusExpiresAtMillis,
+    long statusSetAtMillis,
     PresenceState selfState,
     UserPresence presence,
     long lastLeftMillis) {
@@ -62,8 +65,24 @@ public record UserRecord(
    * @throws NullPointerException if {@code userId} is null
    */
   public static UserRecord empty(String userId) {
-    return new UserRecord(
-        userId, List.of(), StatusMode.AUTO, null, 0, PresenceState.OFFLINE, UserPresence.unknown(userId), 0);
+    return empty(userId, 0);
+  }
+
+  /**
+   * The record of a user the store has not seen since it lost its data: offline, with no last seen,
+   * at a version base above every version the store handed out before the loss, so versions only
+   * grow across it (watchers drop anything not newer than what they have).
+   *
+   * @param versionBase the store's current version base; 0 before any loss
+   * @throws NullPointerException if {@code userId} is null
+   * @throws IllegalArgumentException if {@code versionBase} is negative
+   */
+  public static UserRecord empty(String userId, long versionBase) {
+    UserPresence unknown =
+        versionBase == 0
+            ? UserPresence.unknown(userId)
+            : new UserPresence(userId, PresenceState.OFFLINE, null, null, versionBase);
+    return new UserRecord(userId, List.of(), StatusMode.AUTO, null, 0, 0, PresenceState.OFFLINE, unknown, 0);
   }
 
   /** The version of what others see. */
@@ -97,6 +116,7 @@ public record UserRecord(
     StatusMode newMode = mode;
     String newText = customText;
     long newExpiry = statusExpiresAtMillis;
+    long newSetAt = statusSetAtMillis;
     if (mutation instanceof StoreMutation.PutDevice put) {
       newDevices = withDevice(put);
     } else if (mutation instanceof StoreMutation.RemoveDevice remove) {
@@ -104,9 +124,13 @@ public record UserRecord(
     } else if (mutation instanceof StoreMutation.RemoveNode removeNode) {
       newDevices = without(d -> d.nodeId().equals(removeNode.nodeId()));
     } else if (mutation instanceof StoreMutation.SetStatus set) {
+      if (set.reassert() && statusSetAtMillis >= set.atMillis()) {
+        return this; // a re-assert after a loss never overrides a status set as late or later
+      }
       newMode = set.mode();
       newText = set.customText();
       newExpiry = set.expiresAtMillis();
+      newSetAt = set.atMillis();
     } else if (mutation instanceof StoreMutation.ClearExpiredStatus clear) {
       if (statusExpiresAtMillis == 0 || statusExpiresAtMillis != clear.expiresAtMillis()) {
         return this;
@@ -114,12 +138,13 @@ public record UserRecord(
       newMode = StatusMode.AUTO;
       newText = null;
       newExpiry = 0;
+      newSetAt = clear.atMillis();
     }
     if (newDevices == devices
         && newMode == mode
         && Objects.equals(newText, customText)
         && newExpiry == statusExpiresAtMillis) {
-      return this;
+      return this; // the same status set again keeps the time it was first set
     }
     long newLastLeft = lastLeftMillis;
     if (devices.isEmpty() && !newDevices.isEmpty()) {
@@ -140,7 +165,8 @@ public record UserRecord(
       newPresence =
           new UserPresence(userId, visible, visibleText, lastSeen, presence.version() + 1);
     }
-    return new UserRecord(userId, newDevices, newMode, newText, newExpiry, newSelf, newPresence, newLastLeft);
+    return new UserRecord(
+        userId, newDevices, newMode, newText, newExpiry, newSetAt, newSelf, newPresence, newLastLeft);
   }
 
   private List<DeviceRecord> withDevice(StoreMutation.PutDevice put) {
