@@ -38,7 +38,10 @@ public final class FaultyPresenceBus implements PresenceBus {
     return this;
   }
 
-  /** While holding, watches take effect but their confirmation waits for {@link #releaseWatches()}. */
+  /**
+   * While holding, a watch takes effect only on {@link #releaseWatches()} (a subscription the server has
+   * not confirmed yet): until then nothing of it is delivered, and its stage is not complete.
+   */
   public FaultyPresenceBus holdWatches(boolean holding) {
     this.holding = holding;
     return this;
@@ -103,7 +106,8 @@ public final class FaultyPresenceBus implements PresenceBus {
 
       @Override
       public CompletionStage<Void> watchUsers(Collection<String> userIds) {
-        return confirm(connection.watchUsers(userIds));
+        List<String> ids = List.copyOf(userIds);
+        return confirm(() -> connection.watchUsers(ids));
       }
 
       @Override
@@ -118,7 +122,8 @@ public final class FaultyPresenceBus implements PresenceBus {
 
       @Override
       public CompletionStage<Void> watchChannels(Collection<String> channelIds) {
-        return confirm(connection.watchChannels(channelIds));
+        List<String> ids = List.copyOf(channelIds);
+        return confirm(() -> connection.watchChannels(ids));
       }
 
       @Override
@@ -134,13 +139,14 @@ public final class FaultyPresenceBus implements PresenceBus {
     };
   }
 
-  private CompletionStage<Void> confirm(CompletionStage<Void> underlying) {
+  /** Runs the watch now, or, while holding, only on release: until then nothing of it is delivered. */
+  private CompletionStage<Void> confirm(java.util.function.Supplier<CompletionStage<Void>> watch) {
     if (!holding) {
-      return underlying;
+      return watch.get();
     }
     CompletableFuture<Void> later = new CompletableFuture<>();
     held.add(later);
-    return underlying.thenCompose(ignored -> later);
+    return later.thenCompose(ignored -> watch.get());
   }
 
   @Override
