@@ -3,8 +3,6 @@ package dev.presence;
 import dev.presence.spi.AggregationPolicy;
 import dev.presence.spi.DeviceActivity;
 import dev.presence.spi.DeviceRecord;
-import dev.presence.spi.InMemoryPresenceStore;
-import dev.presence.spi.LocalPresenceBus;
 import dev.presence.spi.PresenceBus;
 import dev.presence.spi.PresenceStore;
 import dev.presence.spi.PresenceStoreException;
@@ -18,7 +16,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,40 +74,28 @@ final class PresenceEngine implements Presence {
   volatile boolean closed;
   private Future<?> nextTick;
 
-  PresenceEngine(PresenceBuilder builder, PresenceBuilder.EngineSettings settings) {
-    this.ticker = builder.ticker != null ? builder.ticker : Ticker.system();
-    this.clock = builder.clock != null ? builder.clock : InstantSource.system();
-    if (builder.scheduler != null) {
-      this.scheduler = builder.scheduler;
-      this.ownedExecutor = null;
-    } else {
-      this.ownedExecutor =
-          Executors.newSingleThreadScheduledExecutor(
-              runnable -> {
-                Thread thread = new Thread(runnable, "presence-timer-" + settings.nodeId());
-                thread.setDaemon(true);
-                return thread;
-              });
-      this.scheduler = Scheduler.of(ownedExecutor);
-    }
+  PresenceEngine(EngineSettings settings) {
+    this.ticker = settings.ticker();
+    this.clock = settings.clock();
+    this.scheduler = settings.scheduler();
+    this.ownedExecutor = settings.ownedTimerThread();
     this.graceNanos = settings.graceNanos();
     this.ttlNanos = settings.ttlNanos();
     this.idleNanos = settings.idleNanos();
     this.maxDevices = settings.maxDevicesPerUser();
     this.overflow = settings.deviceOverflow();
     this.nodeId = settings.nodeId();
-    this.policy =
-        builder.aggregationPolicy != null ? builder.aggregationPolicy : AggregationPolicy.standard();
-    this.store = builder.store != null ? builder.store : new InMemoryPresenceStore();
-    this.ownedBus = builder.bus == null ? new LocalPresenceBus() : null;
-    this.listeners = builder.listeners.toArray(new PresenceListener[0]);
+    this.policy = settings.policy();
+    this.store = settings.store();
+    this.ownedBus = settings.ownsBus() ? settings.bus() : null;
+    this.listeners = settings.listeners().toArray(new PresenceListener[0]);
     this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
     this.coarseNanos = ticker.read();
     this.statusChangesPerWindow = settings.statusChangesPerWindow();
     this.statusChangeWindowNanos = settings.statusChangeWindowNanos();
-    this.hub = new SubscriptionHub(this, builder, settings);
+    this.hub = new SubscriptionHub(this, settings);
     this.bus =
-        (builder.bus != null ? builder.bus : ownedBus)
+        settings.bus()
             .join(
                 nodeId,
                 new PresenceBus.Listener() {

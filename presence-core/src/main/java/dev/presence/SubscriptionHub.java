@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -55,25 +54,11 @@ final class SubscriptionHub {
   private final LongAdder sinkFailures = new LongAdder();
   private final LongAdder visibilityFailures = new LongAdder();
 
-  SubscriptionHub(PresenceEngine engine, PresenceBuilder builder, PresenceBuilder.EngineSettings settings) {
+  SubscriptionHub(PresenceEngine engine, EngineSettings settings) {
     this.engine = engine;
-    if (builder.deliveryExecutor != null) {
-      this.delivery = builder.deliveryExecutor;
-      this.ownedDelivery = null;
-    } else {
-      AtomicInteger threads = new AtomicInteger();
-      this.ownedDelivery =
-          Executors.newCachedThreadPool(
-              runnable -> {
-                Thread thread =
-                    new Thread(runnable, "presence-delivery-" + settings.nodeId() + "-" + threads.incrementAndGet());
-                thread.setDaemon(true);
-                return thread;
-              });
-      this.delivery = ownedDelivery;
-    }
-    this.visibility =
-        builder.visibilityPolicy != null ? builder.visibilityPolicy : VisibilityPolicy.everyone();
+    this.delivery = settings.delivery();
+    this.ownedDelivery = settings.ownedDelivery();
+    this.visibility = settings.visibility();
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
     this.flushNanos = settings.flushNanos();
     this.typingTimeoutNanos = settings.typingTimeoutNanos();
