@@ -46,8 +46,8 @@ final class PresenceEngine implements Presence {
   private final AggregationPolicy policy;
   final PresenceStore store;
   private final PresenceBus ownedBus;
-  private final PresenceBus.Connection bus;
-  private final PresenceListener[] listeners;
+  private final GuardedBus bus;
+  private final GuardedListeners listeners;
   final SubscriptionHub hub;
   private final int statusChangesPerWindow;
   private final long statusChangeWindowNanos;
@@ -63,6 +63,7 @@ final class PresenceEngine implements Presence {
   private final LongAdder reconnectsAbsorbed = new LongAdder();
   private final LongAdder expiries = new LongAdder();
   private final LongAdder listenerFailures = new LongAdder();
+  private final LongAdder busFailures = new LongAdder();
   /** Connections closed under a user lock whose listeners are told once the lock is released. */
   private final java.util.concurrent.ConcurrentLinkedQueue<DeviceSession> closedToTell =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -88,20 +89,20 @@ final class PresenceEngine implements Presence {
     this.policy = settings.policy();
     this.store = settings.store();
     this.ownedBus = settings.ownsBus() ? settings.bus() : null;
-    this.listeners = settings.listeners().toArray(new PresenceListener[0]);
+    this.listeners = new GuardedListeners(settings.listeners(), listenerFailures);
     this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
     this.coarseNanos = ticker.read();
     this.statusChangesPerWindow = settings.statusChangesPerWindow();
     this.statusChangeWindowNanos = settings.statusChangeWindowNanos();
     this.hub = new SubscriptionHub(this, settings);
-    this.bus =
+    PresenceBus.Connection connection =
         settings.bus()
             .join(
                 nodeId,
                 new PresenceBus.Listener() {
                   @Override
                   public void onPresenceChange(PresenceChange change) {
-                    notifyListeners(change);
+                    listeners.onChange(change);
                     hub.onChange(change, null);
                   }
 
@@ -110,6 +111,7 @@ final class PresenceEngine implements Presence {
                     hub.onRemoteTyping(event);
                   }
                 });
+    this.bus = new GuardedBus(connection, busFailures);
     scheduleTick();
   }
 
@@ -489,14 +491,7 @@ final class PresenceEngine implements Presence {
   private void tellClosed() {
     DeviceSession session;
     while ((session = closedToTell.poll()) != null) {
-      try {
-        session.listener.onClosed(session, session.closeReason);
-      } catch (VirtualMachineError e) {
-        throw e;
-      } catch (Throwable e) {
-        listenerFailures.increment();
-        log.warn("connection listener of {} failed", session, e);
-      }
+      listeners.onClosed(session.listener, session, session.closeReason);
     }
   }
 
@@ -825,32 +820,24 @@ final class PresenceEngine implements Presence {
     hub.visibilityChanged(watcherUserId, targetUserId);
   }
 
-  void busWatchUsers(List<String> userIds) {
-    guardBus(() -> bus.watchUsers(userIds));
+  void busWatchUser(String userId) {
+    bus.watchUser(userId);
   }
 
-  void busUnwatchUsers(List<String> userIds) {
-    guardBus(() -> bus.unwatchUsers(userIds));
+  void busUnwatchUser(String userId) {
+    bus.unwatchUser(userId);
   }
 
-  void busWatchChannels(List<String> channelIds) {
-    guardBus(() -> bus.watchChannels(channelIds));
+  void busWatchChannel(String channelId) {
+    bus.watchChannel(channelId);
   }
 
-  void busUnwatchChannels(List<String> channelIds) {
-    guardBus(() -> bus.unwatchChannels(channelIds));
+  void busUnwatchChannel(String channelId) {
+    bus.unwatchChannel(channelId);
   }
 
   void busPublishTyping(TypingEvent event) {
-    guardBus(() -> bus.publishTyping(event));
-  }
-
-  private void guardBus(Runnable call) {
-    try {
-      call.run();
-    } catch (RuntimeException e) {
-      log.warn("a presence bus call failed", e);
-    }
+    bus.publishTyping(event);
   }
 
   @Override
@@ -867,7 +854,9 @@ final class PresenceEngine implements Presence {
         expiries.sum(),
         listenerFailures.sum(),
         hub.subscriberCount(),
-        hub.sinkFailureCount());
+        hub.sinkFailureCount(),
+        hub.visibilityFailureCount(),
+        busFailures.sum());
   }
 
   @Override
@@ -898,13 +887,9 @@ final class PresenceEngine implements Presence {
       return;
     }
     PresenceChange change = new PresenceChange(update.previous().presence(), update.current().presence());
-    notifyListeners(change);
+    listeners.onChange(change);
     hub.onChange(change, update.current());
-    try {
-      bus.publish(change);
-    } catch (RuntimeException e) {
-      log.warn("publishing the change of {} to the bus failed", Ids.shown(change.userId()), e);
-    }
+    bus.publish(change);
   }
 
   /**
@@ -936,19 +921,6 @@ final class PresenceEngine implements Presence {
           case DND -> usersDnd;
           case OFFLINE -> null;
         });
-  }
-
-  private void notifyListeners(PresenceChange change) {
-    for (PresenceListener listener : listeners) {
-      try {
-        listener.onChange(change);
-      } catch (VirtualMachineError e) {
-        throw e;
-      } catch (Throwable e) {
-        listenerFailures.increment();
-        log.warn("presence listener {} failed on a change of {}", listener, Ids.shown(change.userId()), e);
-      }
-    }
   }
 
   // ---------------------------------------------------------------- entries and timers

@@ -30,7 +30,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
    * touching the id string: at scale that string is a cache miss per recipient.
    */
   private final int watcherHash;
-  private final PresenceSink sink;
+  private final GuardedSink sink;
   /** The connection this subscriber is bound to, or null for an application sink. */
   final DeviceSession connection;
 
@@ -57,7 +57,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     this.hub = hub;
     this.watcherUserId = watcherUserId;
     this.watcherHash = watcherUserId.hashCode();
-    this.sink = sink;
+    this.sink = new GuardedSink(sink, hub.sinkFailures, this);
     this.connection = connection;
     this.nextBatchAt = hub.engine.ticker.read();
   }
@@ -533,7 +533,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       hub.delivery.execute(() -> deliver(typingToSend, presenceToSend));
     } catch (RejectedExecutionException e) {
       boolean retry = requeue(typingToSend, presenceToSend);
-      hub.sinkFailed(this, e);
+      sink.failed(e);
       if (retry) {
         hub.scheduleFlushAt(this, hub.engine.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
       }
@@ -626,18 +626,10 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   private void deliver(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     try {
       if (typingBatch != null) {
-        try {
-          sink.onTyping(typingBatch);
-        } catch (RuntimeException | Error e) {
-          hub.sinkFailed(this, e);
-        }
+        sink.onTyping(typingBatch);
       }
       if (presenceBatch != null) {
-        try {
-          sink.onPresence(presenceBatch);
-        } catch (RuntimeException | Error e) {
-          hub.sinkFailed(this, e);
-        }
+        sink.onPresence(presenceBatch);
       }
     } finally {
       boolean more;
@@ -727,11 +719,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   }
 
   private void tellSink(CloseReason reason) {
-    try {
-      sink.onClosed(reason);
-    } catch (RuntimeException | Error e) {
-      hub.sinkFailed(this, e);
-    }
+    sink.onClosed(reason);
   }
 
   private void checkOpen() {

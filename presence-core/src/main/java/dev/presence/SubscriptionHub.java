@@ -10,7 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * and typing bursts. A change reaches only the subscribers that watch its user, so its cost follows
  * its watchers, not everyone connected.
  *
- * <p>Lock order, to stay deadlock-free: user lock, then channel monitor, then subscriber monitor.
+ * <p>Lock order, to stay deadlock-free: user lock, then channel monitor, then subscriber monitor,
+ * then a user's {@link Interest} monitor (innermost; the bus is told of interest under it).
  * The only user lock taken here is for starting a typing burst, before the channel's monitor. Sinks
  * run under no lock (unless the delivery executor is direct); the visibility policy may run under a
  * user or channel lock, as its contract says.
@@ -31,7 +31,7 @@ final class SubscriptionHub {
   final PresenceEngine engine;
   final Executor delivery;
   private final ExecutorService ownedDelivery;
-  private final VisibilityPolicy visibility;
+  private final GuardedVisibility visibility;
   final int maxSubscriptions;
   final long flushNanos;
   private final long typingTimeoutNanos;
@@ -44,21 +44,21 @@ final class SubscriptionHub {
   private final ConcurrentHashMap<String, Set<String>> memberships = new ConcurrentHashMap<>();
   /** Channel id → its members, watchers and typing here; package-private for tests. */
   final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
-  /** User id → number of subscriber edges on this node; the bus watches users with any. */
-  private final ConcurrentHashMap<String, AtomicInteger> interest = new ConcurrentHashMap<>();
+  /** User id → its subscriber edges on this node; the bus watches the users in here. */
+  private final ConcurrentHashMap<String, Interest> interest = new ConcurrentHashMap<>();
   /** User id → channels it is typing in now. */
   private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
 
   /** Every open subscriber, so closing the engine closes them. */
   private final Set<SubscriberImpl> open = ConcurrentHashMap.newKeySet();
-  private final LongAdder sinkFailures = new LongAdder();
+  final LongAdder sinkFailures = new LongAdder();
   private final LongAdder visibilityFailures = new LongAdder();
 
   SubscriptionHub(PresenceEngine engine, EngineSettings settings) {
     this.engine = engine;
     this.delivery = settings.delivery();
     this.ownedDelivery = settings.ownedDelivery();
-    this.visibility = settings.visibility();
+    this.visibility = new GuardedVisibility(settings.visibility(), visibilityFailures);
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
     this.flushNanos = settings.flushNanos();
     this.typingTimeoutNanos = settings.typingTimeoutNanos();
@@ -118,29 +118,56 @@ final class SubscriptionHub {
         });
   }
 
+  /**
+   * One more subscriber edge to {@code userId}; the first makes the bus watch the user. The count
+   * changes and the bus is told under the user's {@link Interest} monitor, never inside the map's
+   * atomic section.
+   */
   void addInterest(String userId) {
-    interest.compute(
-        userId,
-        (id, count) -> {
-          if (count == null) {
-            engine.busWatchUsers(List.of(id));
-            return new AtomicInteger(1);
-          }
-          count.incrementAndGet();
-          return count;
-        });
+    while (true) {
+      Interest entry = interest.computeIfAbsent(userId, id -> new Interest());
+      synchronized (entry) {
+        if (entry.retired) {
+          continue; // its last edge just went: it was removed from the map, so the next try is fresh
+        }
+        if (entry.count++ == 0) {
+          engine.busWatchUser(userId);
+        }
+        return;
+      }
+    }
   }
 
+  /** One subscriber edge to {@code userId} fewer; the last makes the bus unwatch the user. */
   void removeInterest(String userId) {
-    interest.computeIfPresent(
-        userId,
-        (id, count) -> {
-          if (count.decrementAndGet() > 0) {
-            return count;
-          }
-          engine.busUnwatchUsers(List.of(id));
-          return null;
-        });
+    Interest entry = interest.get(userId);
+    if (entry == null) {
+      return;
+    }
+    synchronized (entry) {
+      if (entry.retired || entry.count == 0) {
+        return;
+      }
+      if (--entry.count == 0) {
+        // Unwatch before leaving the map: a racing addInterest waits on this monitor (or finds no
+        // entry only after the removal), so its watch always comes after this unwatch.
+        engine.busUnwatchUser(userId);
+        entry.retired = true;
+        interest.remove(userId, entry);
+      }
+    }
+  }
+
+  /**
+   * A user's interest on this node. Its monitor orders every bus watch and unwatch of the user: the
+   * count changes and the bus is told under it, and an entry leaves the map (retired) only after its
+   * unwatch, so the bus watches the user iff some live entry's count is above zero.
+   */
+  private static final class Interest {
+    /** Guarded by this: subscriber edges to the user. */
+    int count;
+    /** Guarded by this: the count fell to zero and the entry left the map; start over with a new one. */
+    boolean retired;
   }
 
   /** Adds a watcher to a channel; returns the members it now sees. */
@@ -161,7 +188,7 @@ final class SubscriptionHub {
         }
         if (added) {
           if (channel.watchers.isEmpty()) {
-            engine.busWatchChannels(List.of(channelId));
+            engine.busWatchChannel(channelId);
           }
           channel.watchers.add(subscriber);
         } else {
@@ -181,7 +208,7 @@ final class SubscriptionHub {
       if (channel.watchers.remove(subscriber)) {
         subscriber.channelUnwatched(channelId, List.copyOf(channel.members));
         if (channel.watchers.isEmpty()) {
-          engine.busUnwatchChannels(List.of(channelId));
+          engine.busUnwatchChannel(channelId);
         }
         retireIfUnused(channel);
       }
@@ -199,14 +226,6 @@ final class SubscriptionHub {
   /** Arms a subscriber's flush timer for a given ticker time (a flush put off to keep the window). */
   void scheduleFlushAt(SubscriberImpl subscriber, long deadlineNanos) {
     engine.wheel.schedule(subscriber, deadlineNanos);
-  }
-
-  void sinkFailed(SubscriberImpl subscriber, Throwable failure) {
-    if (failure instanceof VirtualMachineError error) {
-      throw error;
-    }
-    sinkFailures.increment();
-    log.warn("presence sink of {} failed", subscriber, failure);
   }
 
   // ------------------------------------------------------------ visibility
@@ -231,15 +250,9 @@ final class SubscriptionHub {
     return canSeeOther(watcher, target);
   }
 
-  /** {@link #canSee} for a watcher already known not to be the target. */
+  /** {@link #canSee} for a watcher already known not to be the target; fails closed. */
   private boolean canSeeOther(String watcher, String target) {
-    try {
-      return visibility.canSee(watcher, target);
-    } catch (RuntimeException e) {
-      visibilityFailures.increment();
-      log.warn("visibility policy failed for {} watching {}; hiding", Ids.shown(watcher), Ids.shown(target), e);
-      return false;
-    }
+    return visibility.canSee(watcher, target);
   }
 
   /**
@@ -692,6 +705,10 @@ final class SubscriptionHub {
 
   long sinkFailureCount() {
     return sinkFailures.sum();
+  }
+
+  long visibilityFailureCount() {
+    return visibilityFailures.sum();
   }
 
   void close() {
