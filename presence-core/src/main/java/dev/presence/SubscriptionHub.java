@@ -51,14 +51,15 @@ final class SubscriptionHub {
 
   /** Every open subscriber, so closing the engine closes them. */
   private final Set<SubscriberImpl> open = ConcurrentHashMap.newKeySet();
-  final LongAdder sinkFailures = new LongAdder();
-  private final LongAdder visibilityFailures = new LongAdder();
+  /** Counts sink failures, for the subscribers' {@link GuardedSink}s. */
+  final LongAdder sinkFailures;
 
-  SubscriptionHub(PresenceEngine engine, EngineSettings settings) {
+  SubscriptionHub(PresenceEngine engine, EngineSettings settings, EngineStats stats) {
     this.engine = engine;
+    this.sinkFailures = stats.sinkFailures;
     this.delivery = settings.delivery();
     this.ownedDelivery = settings.ownedDelivery();
-    this.visibility = new GuardedVisibility(settings.visibility(), visibilityFailures);
+    this.visibility = new GuardedVisibility(settings.visibility(), stats.visibilityFailures);
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
     this.flushNanos = settings.flushNanos();
     this.typingTimeoutNanos = settings.typingTimeoutNanos();
@@ -72,9 +73,9 @@ final class SubscriptionHub {
     SubscriberImpl subscriber =
         new SubscriberImpl(this, watcherUserId, sink, connection, engine.wheel.shardFor(System.identityHashCode(sink)));
     open.add(subscriber);
-    if (engine.closed) {
+    if (engine.run.closed) {
       subscriber.closeBy(CloseReason.ENGINE_CLOSED); // the engine closed while this one was made
-      engine.checkOpen();
+      engine.run.checkOpen();
     }
     return subscriber;
   }
@@ -701,14 +702,6 @@ final class SubscriptionHub {
 
   long subscriberCount() {
     return open.size();
-  }
-
-  long sinkFailureCount() {
-    return sinkFailures.sum();
-  }
-
-  long visibilityFailureCount() {
-    return visibilityFailures.sum();
   }
 
   void close() {
