@@ -37,7 +37,7 @@ final class Changes {
     if (mode != entry.mode) {
       entry.mode = mode;
       if (mode == StatusMode.INVISIBLE) {
-        hub.endTypingOf(entry.userId, null);
+        hub.typing.endTypingOf(entry.userId, null);
       }
     }
     PresenceState counted =

@@ -469,7 +469,7 @@ final class DeviceLifecycle {
         subscriber.closeBy(reason);
       }
     }
-    hub.endTypingOf(session.user.userId, session);
+    hub.typing.endTypingOf(session.user.userId, session);
     if (session.listener != null) {
       closedToTell.add(session);
     }

@@ -121,10 +121,10 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   @Override
   public boolean typing(String channelId) {
     Ids.check("channelId", channelId);
-    if (!lifecycle.hub.isMember(user.userId, channelId)) {
+    if (!lifecycle.hub.channels.isMember(user.userId, channelId)) {
       return false; // refused: nothing is sent, and a bogus report is not input either
     }
-    return lifecycle.activity(this) && lifecycle.hub.typing(this, channelId);
+    return lifecycle.activity(this) && lifecycle.hub.typing.typing(this, channelId);
   }
 
   @Override
@@ -133,7 +133,7 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
     if (!isOpen()) {
       return false;
     }
-    lifecycle.hub.stopTyping(this, channelId);
+    lifecycle.hub.typing.stopTyping(this, channelId);
     return true;
   }
 

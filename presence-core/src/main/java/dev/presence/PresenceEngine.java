@@ -71,7 +71,8 @@ final class PresenceEngine implements Presence {
     this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
     this.users = new Users(wheel);
     GuardedListeners listeners = new GuardedListeners(settings.listeners(), stats.listenerFailures);
-    this.hub = new SubscriptionHub(this, settings, stats);
+    // Nothing arrives before the hub exists: the bus delivers only what this node watches, and
+    // nothing is watched before the first subscriber.
     PresenceBus.Connection connection =
         settings.bus()
             .join(
@@ -85,10 +86,11 @@ final class PresenceEngine implements Presence {
 
                   @Override
                   public void onTyping(TypingEvent event) {
-                    hub.onRemoteTyping(event);
+                    hub.typing.onRemote(event);
                   }
                 });
     this.bus = new GuardedBus(connection, stats.busFailures);
+    this.hub = new SubscriptionHub(settings, wheel, bus, stats, run);
     Changes changes = new Changes(stats, listeners, hub, bus);
     this.status = new StatusControl(users, wheel, changes, run, settings);
     changes.follow(status);
@@ -184,7 +186,7 @@ final class PresenceEngine implements Presence {
   public PresenceView viewAs(String viewerUserId) {
     Ids.check("viewerUserId", viewerUserId);
     run.checkOpen();
-    return new RealPresenceView(viewerUserId, store, hub, run);
+    return new RealPresenceView(viewerUserId, store, hub.visibility, run);
   }
 
   // ---- subscriptions, channels and typing
@@ -223,7 +225,7 @@ final class PresenceEngine implements Presence {
     Ids.check("channelId", channelId);
     Ids.check("userId", userId);
     run.checkOpen();
-    hub.join(channelId, userId);
+    hub.channels.join(channelId, userId);
   }
 
   @Override
@@ -231,14 +233,14 @@ final class PresenceEngine implements Presence {
     Ids.check("channelId", channelId);
     Ids.check("userId", userId);
     run.checkOpen();
-    hub.leave(channelId, userId);
+    hub.channels.leave(channelId, userId, hub.typing);
   }
 
   @Override
   public Set<String> channelMembers(String channelId) {
     Ids.check("channelId", channelId);
     run.checkOpen();
-    return hub.members(channelId);
+    return hub.channels.members(channelId);
   }
 
   @Override
@@ -275,28 +277,6 @@ final class PresenceEngine implements Presence {
     Ids.check("targetUserId", targetUserId);
     run.checkOpen();
     hub.visibilityChanged(watcherUserId, targetUserId);
-  }
-
-  // ---- bus, for the hub
-
-  void busWatchUser(String userId) {
-    bus.watchUser(userId);
-  }
-
-  void busUnwatchUser(String userId) {
-    bus.unwatchUser(userId);
-  }
-
-  void busWatchChannel(String channelId) {
-    bus.watchChannel(channelId);
-  }
-
-  void busUnwatchChannel(String channelId) {
-    bus.unwatchChannel(channelId);
-  }
-
-  void busPublishTyping(TypingEvent event) {
-    bus.publishTyping(event);
   }
 
   // ---- stats, timers and lifecycle

@@ -18,13 +18,13 @@ import java.util.RandomAccess;
 final class RealPresenceView implements PresenceView {
   private final String viewerUserId;
   private final PresenceStore store;
-  private final SubscriptionHub hub;
+  private final Visibility visibility;
   private final RunState run;
 
-  RealPresenceView(String viewerUserId, PresenceStore store, SubscriptionHub hub, RunState run) {
+  RealPresenceView(String viewerUserId, PresenceStore store, Visibility visibility, RunState run) {
     this.viewerUserId = viewerUserId;
     this.store = store;
-    this.hub = hub;
+    this.visibility = visibility;
     this.run = run;
   }
 
@@ -37,7 +37,7 @@ final class RealPresenceView implements PresenceView {
   public UserPresence get(String userId) {
     Ids.check("userId", userId);
     run.checkOpen();
-    return hub.viewOf(viewerUserId, store.get(userId));
+    return visibility.viewOf(viewerUserId, store.get(userId));
   }
 
   @Override
@@ -45,7 +45,7 @@ final class RealPresenceView implements PresenceView {
     List<UserRecord> records = readAll(userIds, store, run);
     UserPresence[] views = new UserPresence[records.size()];
     for (int i = 0; i < views.length; i++) {
-      views[i] = hub.viewOf(viewerUserId, records.get(i)); // the policy is asked once per user
+      views[i] = visibility.viewOf(viewerUserId, records.get(i)); // the policy is asked once per user
     }
     return List.of(views);
   }

@@ -59,7 +59,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
     this.watcherHash = watcherUserId.hashCode();
     this.sink = new GuardedSink(sink, hub.sinkFailures, this);
     this.connection = connection;
-    this.nextBatchAt = hub.engine.ticker.read();
+    this.nextBatchAt = hub.ticker.read();
   }
 
   /** What this subscriber knows of one user. */
@@ -149,17 +149,17 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
         checkLimit(1);
       }
     }
-    List<String> members = hub.addChannelWatcher(channelId, this);
+    List<String> members = hub.channels.addWatcher(channelId, this);
     List<UserPresence> snapshot;
     try {
       snapshot = resolve(members);
     } catch (RuntimeException e) {
       if (!watchedBefore) {
-        hub.removeChannelWatcher(channelId, this); // no snapshot, no baseline: undo
+        hub.channels.removeWatcher(channelId, this); // no snapshot, no baseline: undo
       }
       throw e;
     }
-    return new PresenceSnapshot(snapshot, hub.typingSnapshot(channelId, watcherUserId));
+    return new PresenceSnapshot(snapshot, hub.typing.snapshot(channelId, watcherUserId));
   }
 
   /** Called by the hub under the channel's monitor when this subscriber starts watching it. */
@@ -213,7 +213,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   @Override
   public void unwatchChannel(String channelId) {
     Ids.check("channelId", channelId);
-    hub.removeChannelWatcher(channelId, this);
+    hub.channels.removeWatcher(channelId, this);
   }
 
   /** Called by the hub under the channel's monitor. */
@@ -269,10 +269,10 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
    * registered before the read, so no change can fall between snapshot and stream.
    */
   private List<UserPresence> resolve(List<String> userIds) {
-    List<UserRecord> records = hub.engine.store.getAll(userIds);
+    List<UserRecord> records = hub.store.getAll(userIds);
     List<UserPresence> snapshot = new ArrayList<>(records.size());
     for (UserRecord record : records) {
-      snapshot.add(hub.viewOf(watcherUserId, record));
+      snapshot.add(hub.visibility.viewOf(watcherUserId, record));
     }
     boolean flush = false;
     synchronized (this) {
@@ -508,7 +508,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       }
       if (flushDue || flushWanted) {
         flushWanted = false;
-        long now = hub.engine.ticker.read();
+        long now = hub.ticker.read();
         if (now - nextBatchAt < 0) {
           putOff = armFlush();
           putOffTo = nextBatchAt;
@@ -535,7 +535,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       boolean retry = requeue(typingToSend, presenceToSend);
       sink.failed(e);
       if (retry) {
-        hub.scheduleFlushAt(this, hub.engine.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
+        hub.scheduleFlushAt(this, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
       }
     }
   }
@@ -686,7 +686,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
       watchedChannels = List.copyOf(channels);
     }
     for (String channelId : watchedChannels) {
-      hub.removeChannelWatcher(channelId, this);
+      hub.channels.removeWatcher(channelId, this);
     }
     synchronized (this) {
       for (Edge edge : edges.values()) {
