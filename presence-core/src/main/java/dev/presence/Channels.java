@@ -48,8 +48,8 @@ final class Channels {
           return;
         }
         SubscriptionHub.addTo(memberships, userId, channelId);
-        List<SubscriberImpl> needBaseline = new ArrayList<>();
-        for (SubscriberImpl watcher : channel.watchers) {
+        List<RealSubscriber> needBaseline = new ArrayList<>();
+        for (RealSubscriber watcher : channel.watchers) {
           watcher.memberJoined(userId);
           if (watcher.needsBaseline(userId)) {
             needBaseline.add(watcher);
@@ -64,7 +64,7 @@ final class Channels {
             retireIfUnused(channel);
             throw e;
           }
-          for (SubscriberImpl watcher : needBaseline) {
+          for (RealSubscriber watcher : needBaseline) {
             if (watcher.watcherUserId().equals(userId) || visibility.canSee(watcher.watcherUserId(), userId)) {
               watcher.memberBaseline(visibility.viewOf(watcher.watcherUserId(), record));
             } else {
@@ -106,7 +106,7 @@ final class Channels {
           set.remove(channel.id);
           return set.isEmpty() ? null : set;
         });
-    for (SubscriberImpl watcher : channel.watchers) {
+    for (RealSubscriber watcher : channel.watchers) {
       watcher.memberLeft(userId);
     }
     return true;
@@ -131,7 +131,7 @@ final class Channels {
   // ---- watchers
 
   /** Adds a watcher to a channel; returns the members it now sees. */
-  List<String> addWatcher(String channelId, SubscriberImpl subscriber) {
+  List<String> addWatcher(String channelId, RealSubscriber subscriber) {
     while (true) {
       Channel channel = channelFor(channelId);
       synchronized (channel) {
@@ -159,7 +159,7 @@ final class Channels {
     }
   }
 
-  void removeWatcher(String channelId, SubscriberImpl subscriber) {
+  void removeWatcher(String channelId, RealSubscriber subscriber) {
     Channel channel = byId.get(channelId);
     if (channel == null) {
       return;

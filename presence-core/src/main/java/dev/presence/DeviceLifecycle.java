@@ -462,10 +462,10 @@ final class DeviceLifecycle {
    */
   private void connectionClosed(DeviceSession session, CloseReason reason) {
     session.closeReason = reason;
-    List<SubscriberImpl> bound = session.subscribers;
+    List<RealSubscriber> bound = session.subscribers;
     session.subscribers = null;
     if (bound != null) {
-      for (SubscriberImpl subscriber : bound) {
+      for (RealSubscriber subscriber : bound) {
         subscriber.closeBy(reason);
       }
     }

@@ -37,7 +37,7 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   /** Guarded by the user lock: the activity the store has for this device. */
   DeviceActivity recorded;
   /** Guarded by the user lock: subscribers bound to this connection, or null. */
-  List<SubscriberImpl> subscribers;
+  List<RealSubscriber> subscribers;
   /** Guarded by the user lock: the status-change token bucket; null while full. */
   TokenBucket statusTokens;
   /** Why the connection closed; null while open. Written under the user lock. */

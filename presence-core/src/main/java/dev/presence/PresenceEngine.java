@@ -203,7 +203,7 @@ final class PresenceEngine implements Presence {
       if (session.phase != DeviceSession.CONNECTED) {
         throw new IllegalStateException(session + " is no longer open");
       }
-      SubscriberImpl subscriber = hub.subscribe(session.user.userId, sink, session);
+      RealSubscriber subscriber = hub.subscribe(session.user.userId, sink, session);
       if (session.subscribers == null) {
         session.subscribers = new ArrayList<>(1);
       }

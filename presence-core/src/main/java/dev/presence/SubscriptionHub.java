@@ -45,11 +45,11 @@ final class SubscriptionHub {
   private final GuardedBus bus;
   private final RunState run;
   /** User id → subscribers that watch it directly. */
-  private final ConcurrentHashMap<String, Set<SubscriberImpl>> directWatchers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Set<RealSubscriber>> directWatchers = new ConcurrentHashMap<>();
   /** User id → its subscriber edges on this node; the bus watches the users in here. */
   private final ConcurrentHashMap<String, Interest> interest = new ConcurrentHashMap<>();
   /** Every open subscriber, so closing the engine closes them. */
-  private final Set<SubscriberImpl> open = ConcurrentHashMap.newKeySet();
+  private final Set<RealSubscriber> open = ConcurrentHashMap.newKeySet();
 
   SubscriptionHub(EngineSettings settings, TimerWheel wheel, GuardedBus bus, EngineStats stats, RunState run) {
     this.wheel = wheel;
@@ -70,9 +70,9 @@ final class SubscriptionHub {
 
   // ---- subscribers
 
-  SubscriberImpl subscribe(String watcherUserId, PresenceSink sink, DeviceSession connection) {
-    SubscriberImpl subscriber =
-        new SubscriberImpl(this, watcherUserId, sink, connection, wheel.shardFor(System.identityHashCode(sink)));
+  RealSubscriber subscribe(String watcherUserId, PresenceSink sink, DeviceSession connection) {
+    RealSubscriber subscriber =
+        new RealSubscriber(this, watcherUserId, sink, connection, wheel.shardFor(System.identityHashCode(sink)));
     open.add(subscriber);
     if (run.closed) {
       subscriber.closeBy(CloseReason.ENGINE_CLOSED); // the engine closed while this one was made
@@ -81,14 +81,14 @@ final class SubscriptionHub {
     return subscriber;
   }
 
-  void subscriberClosed(SubscriberImpl subscriber) {
+  void subscriberClosed(RealSubscriber subscriber) {
     wheel.cancel(subscriber);
     open.remove(subscriber);
   }
 
   /** Closes every subscriber still open; the engine is closing. */
   void closeAll() {
-    for (SubscriberImpl subscriber : open) {
+    for (RealSubscriber subscriber : open) {
       subscriber.closeBy(CloseReason.ENGINE_CLOSED);
     }
   }
@@ -97,7 +97,7 @@ final class SubscriptionHub {
     return open.size();
   }
 
-  void scheduleFlush(SubscriberImpl subscriber) {
+  void scheduleFlush(RealSubscriber subscriber) {
     if (flushNanos == 0) {
       subscriber.onTimer(ticker.read());
     } else {
@@ -106,7 +106,7 @@ final class SubscriptionHub {
   }
 
   /** Arms a subscriber's flush timer for a given ticker time (a flush put off to keep the window). */
-  void scheduleFlushAt(SubscriberImpl subscriber, long deadlineNanos) {
+  void scheduleFlushAt(RealSubscriber subscriber, long deadlineNanos) {
     wheel.schedule(subscriber, deadlineNanos);
   }
 
@@ -119,7 +119,7 @@ final class SubscriptionHub {
 
   // ---- the watcher index
 
-  void addDirectWatcher(String userId, SubscriberImpl subscriber) {
+  void addDirectWatcher(String userId, RealSubscriber subscriber) {
     addTo(directWatchers, userId, subscriber);
   }
 
@@ -138,7 +138,7 @@ final class SubscriptionHub {
         });
   }
 
-  void removeDirectWatcher(String userId, SubscriberImpl subscriber) {
+  void removeDirectWatcher(String userId, RealSubscriber subscriber) {
     directWatchers.computeIfPresent(
         userId,
         (id, set) -> {
@@ -212,8 +212,8 @@ final class SubscriptionHub {
    * channels, are re-evaluated by {@link Visibility#visibilityChanged}.
    */
   void visibilityChanged(String watcher, String target) {
-    List<SubscriberImpl> affected = new ArrayList<>();
-    Set<SubscriberImpl> direct = directWatchers.get(target);
+    List<RealSubscriber> affected = new ArrayList<>();
+    Set<RealSubscriber> direct = directWatchers.get(target);
     if (direct != null) {
       affected.addAll(direct);
     }
@@ -236,9 +236,9 @@ final class SubscriptionHub {
    */
   void onChange(PresenceChange change, UserRecord record) {
     String userId = change.userId();
-    Set<SubscriberImpl> direct = directWatchers.get(userId);
+    Set<RealSubscriber> direct = directWatchers.get(userId);
     if (direct != null) {
-      for (SubscriberImpl subscriber : direct) {
+      for (RealSubscriber subscriber : direct) {
         offer(subscriber, change, record);
       }
     }
@@ -247,7 +247,7 @@ final class SubscriptionHub {
       for (String channelId : memberOf) {
         Channel channel = channels.get(channelId);
         if (channel != null) {
-          for (SubscriberImpl subscriber : channel.watchers) {
+          for (RealSubscriber subscriber : channel.watchers) {
             offer(subscriber, change, record);
           }
         }
@@ -255,7 +255,7 @@ final class SubscriptionHub {
     }
   }
 
-  private void offer(SubscriberImpl subscriber, PresenceChange change, UserRecord record) {
+  private void offer(RealSubscriber subscriber, PresenceChange change, UserRecord record) {
     String watcher = subscriber.watcherUserId();
     String target = change.userId();
     if (subscriber.isWatcher(target)) {

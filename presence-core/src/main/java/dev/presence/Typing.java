@@ -272,10 +272,10 @@ final class Typing {
   /** Sends a typing event to the channel's watchers here, never back to the typist. */
   private void fanout(Channel channel, TypingEvent event, boolean publish) {
     String key = null;
-    for (SubscriberImpl watcher : channel.watchers) {
+    for (RealSubscriber watcher : channel.watchers) {
       if (!watcher.isWatcher(event.userId()) && visibility.canSeeOther(watcher.watcherUserId(), event.userId())) {
         if (key == null) {
-          key = SubscriberImpl.typingKey(event);
+          key = RealSubscriber.typingKey(event);
         }
         watcher.offerTyping(event, key);
       }

@@ -54,13 +54,13 @@ final class Visibility {
    * every lock.
    */
   void visibilityChanged(
-      String watcher, String target, Collection<SubscriberImpl> candidates, List<String> targetChannels) {
+      String watcher, String target, Collection<RealSubscriber> candidates, List<String> targetChannels) {
     candidates.removeIf(s -> s.isWatcher(target) || (watcher != null && !s.watcherUserId().equals(watcher)));
     if (candidates.isEmpty()) {
       return;
     }
     UserRecord record = store.get(target);
-    for (SubscriberImpl subscriber : new LinkedHashSet<>(candidates)) {
+    for (RealSubscriber subscriber : new LinkedHashSet<>(candidates)) {
       boolean visible = canSeeOther(subscriber.watcherUserId(), target);
       UserPresence view = visible ? record.presence() : UserPresence.unknown(target);
       subscriber.visibilityChanged(view, visible ? List.of() : targetChannels);

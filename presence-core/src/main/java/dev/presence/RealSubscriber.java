@@ -22,7 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
  * pending presence, so a slow sink costs one entry per watched user at most. Sink calls run on the
  * delivery executor, never under a lock, one at a time per subscriber.
  */
-final class SubscriberImpl extends TimerNode implements Subscriber {
+final class RealSubscriber extends TimerNode implements Subscriber {
   private final SubscriptionHub hub;
   private final String watcherUserId;
   /**
@@ -52,7 +52,7 @@ final class SubscriberImpl extends TimerNode implements Subscriber {
   /** Why the engine closed this subscriber, while the sink is still to be told (after its call in flight). */
   private CloseReason closeNotice;
 
-  SubscriberImpl(SubscriptionHub hub, String watcherUserId, PresenceSink sink, DeviceSession connection, int shard) {
+  RealSubscriber(SubscriptionHub hub, String watcherUserId, PresenceSink sink, DeviceSession connection, int shard) {
     super(shard);
     this.hub = hub;
     this.watcherUserId = watcherUserId;
