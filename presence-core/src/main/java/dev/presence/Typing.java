@@ -275,7 +275,7 @@ final class Typing {
     for (RealSubscriber watcher : channel.watchers) {
       if (!watcher.isWatcher(event.userId()) && visibility.canSeeOther(watcher.watcherUserId(), event.userId())) {
         if (key == null) {
-          key = RealSubscriber.typingKey(event);
+          key = Outbox.typingKey(event);
         }
         watcher.offerTyping(event, key);
       }
