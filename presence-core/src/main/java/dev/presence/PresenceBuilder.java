@@ -25,6 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link #build()} checks every value at once and names each one that is wrong.
  */
 public final class PresenceBuilder {
+  // ---- defaults
+
   /** Default grace period after a disconnect before a device is gone. */
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
   /** Default time without a heartbeat after which a device is gone. */
@@ -52,6 +54,8 @@ public final class PresenceBuilder {
   /** Default answer to a device past {@code maxDevicesPerUser}: refuse it. */
   public static final DeviceOverflow DEFAULT_DEVICE_OVERFLOW = DeviceOverflow.REJECT;
 
+  // ---- settings given so far (null: not set)
+
   Ticker ticker;
   InstantSource clock;
   Scheduler scheduler;
@@ -77,6 +81,8 @@ public final class PresenceBuilder {
   final List<PresenceListener> listeners = new ArrayList<>();
 
   PresenceBuilder() {}
+
+  // ---- setters
 
   /** The monotonic time source for deadlines; default {@link Ticker#system()}. */
   public PresenceBuilder ticker(Ticker ticker) {
@@ -243,6 +249,8 @@ public final class PresenceBuilder {
     return this;
   }
 
+  // ---- building
+
   /**
    * Builds and starts the engine.
    *
@@ -362,6 +370,8 @@ public final class PresenceBuilder {
         bus == null,
         ownedDelivery);
   }
+
+  // ---- internals
 
   private static Duration orDefault(Duration value, Duration fallback) {
     return value == null ? fallback : value;
