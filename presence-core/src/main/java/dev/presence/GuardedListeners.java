@@ -33,7 +33,12 @@ final class GuardedListeners {
     try {
       listener.onClosed(connection, reason);
     } catch (Throwable e) {
-      Guarded.failed(e, failures, "connection listener of {} failed", connection);
+      Guarded.failed(
+          e,
+          failures,
+          "connection listener of device {} of user {} failed",
+          Ids.shown(connection.deviceId()),
+          Ids.shown(connection.userId()));
     }
   }
 }

@@ -11,13 +11,13 @@ import java.util.concurrent.atomic.LongAdder;
 final class GuardedSink {
   private final PresenceSink sink;
   private final LongAdder failures;
-  /** The subscriber, named in the log. */
-  private final Object owner;
+  /** The subscriber's watcher, named in the log. */
+  private final String watcherUserId;
 
-  GuardedSink(PresenceSink sink, LongAdder failures, Object owner) {
+  GuardedSink(PresenceSink sink, LongAdder failures, String watcherUserId) {
     this.sink = sink;
     this.failures = failures;
-    this.owner = owner;
+    this.watcherUserId = watcherUserId;
   }
 
   void onTyping(List<TypingEvent> events) {
@@ -46,6 +46,6 @@ final class GuardedSink {
 
   /** A delivery failed around the sink (the executor rejected it): counted like a sink failure. */
   void failed(Throwable failure) {
-    Guarded.failed(failure, failures, "presence sink of {} failed", owner);
+    Guarded.failed(failure, failures, "presence sink {} of a subscriber of {} failed", sink, Ids.shown(watcherUserId));
   }
 }

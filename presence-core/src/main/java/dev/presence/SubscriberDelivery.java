@@ -36,7 +36,7 @@ final class SubscriberDelivery {
   SubscriberDelivery(RealSubscriber owner, SubscriptionHub hub, PresenceSink sink) {
     this.owner = owner;
     this.hub = hub;
-    this.sink = new GuardedSink(sink, hub.sinkFailures, owner);
+    this.sink = new GuardedSink(sink, hub.sinkFailures, owner.watcherUserId());
     this.nextBatchAt = hub.ticker.read();
   }
 

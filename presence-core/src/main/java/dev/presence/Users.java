@@ -8,6 +8,10 @@ import java.util.function.Function;
  * The entry's monitor is the user lock. An entry that holds nothing is retired (removed from the
  * map) under its lock, so a thread that locks an entry and finds it retired starts over with a fresh
  * one: {@link #withLiveEntry} is that loop.
+ *
+ * <p>Locks: only the user lock, taken by {@link #withLiveEntry} on the caller's thread (API calls) and
+ * by its callers on the timer thread; it is the outermost lock of the engine (then channel monitor,
+ * subscriber monitor, bus-interest monitor).
  */
 final class Users {
   /** User id → entry; package-private for tests. */
