@@ -3,7 +3,6 @@ package dev.presence;
 import dev.presence.spi.PresenceBus;
 import dev.presence.spi.PresenceStore;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -40,7 +39,6 @@ final class PresenceEngine implements Presence {
   private static final int TIMER_SHARDS = 16;
 
   final Ticker ticker;
-  final InstantSource clock;
   final PresenceStore store;
   final TimerWheel wheel;
   final Users users;
@@ -62,7 +60,6 @@ final class PresenceEngine implements Presence {
 
   PresenceEngine(EngineSettings settings) {
     this.ticker = settings.ticker();
-    this.clock = settings.clock();
     this.store = settings.store();
     this.nodeId = settings.nodeId();
     this.scheduler = settings.scheduler();
