@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Channel {
   final String id;
   final Set<String> members = ConcurrentHashMap.newKeySet();
-  final Set<SubscriberImpl> watchers = ConcurrentHashMap.newKeySet();
+  final Set<RealSubscriber> watchers = ConcurrentHashMap.newKeySet();
   /** User id → its burst here. */
   final ConcurrentHashMap<String, TypingBurst> typing = new ConcurrentHashMap<>();
   /** Guarded by this. */

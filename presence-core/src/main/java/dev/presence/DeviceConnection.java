@@ -1,5 +1,7 @@
 package dev.presence;
 
+import java.time.Duration;
+
 /**
  * One connection of one device, returned by {@link Presence#connect}. The socket layer keeps it with
  * its socket and reports through it.
@@ -89,7 +91,7 @@ public interface DeviceConnection {
    * @throws NullPointerException if {@code mode} is null
    * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
    */
-  UserPresence setStatus(StatusMode mode, String customText, java.time.Duration expiresAfter);
+  UserPresence setStatus(StatusMode mode, String customText, Duration expiresAfter);
 
   /**
    * Reports a keystroke in a channel; call it on every keystroke. Receivers get one {@link

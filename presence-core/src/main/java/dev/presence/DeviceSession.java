@@ -1,6 +1,8 @@
 package dev.presence;
 
 import dev.presence.spi.DeviceActivity;
+import java.time.Duration;
+import java.util.List;
 
 /**
  * One connection of one device on this node, and its timer. Heartbeats and input events only write
@@ -12,7 +14,7 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   static final int GRACE = 1;
   static final int CLOSED = 2;
 
-  final PresenceEngine engine;
+  final DeviceLifecycle lifecycle;
   final UserEntry user;
   final String deviceId;
   final DeviceInfo info;
@@ -35,10 +37,9 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   /** Guarded by the user lock: the activity the store has for this device. */
   DeviceActivity recorded;
   /** Guarded by the user lock: subscribers bound to this connection, or null. */
-  java.util.List<SubscriberImpl> subscribers;
-  /** Guarded by the user lock: the status-change token bucket. */
-  double statusTokens = -1;
-  long statusTokensAt;
+  List<RealSubscriber> subscribers;
+  /** Guarded by the user lock: the status-change token bucket; null while full. */
+  TokenBucket statusTokens;
   /** Why the connection closed; null while open. Written under the user lock. */
   volatile CloseReason closeReason;
   /** Guarded by the user lock: when the connection closed (ticker and wall time). */
@@ -46,9 +47,9 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   long disconnectedAtMillis;
 
   DeviceSession(
-      PresenceEngine engine, UserEntry user, String deviceId, DeviceInfo info, long now, ConnectionListener listener) {
+      DeviceLifecycle lifecycle, UserEntry user, String deviceId, DeviceInfo info, long now, ConnectionListener listener) {
     super(user.shard);
-    this.engine = engine;
+    this.lifecycle = lifecycle;
     this.user = user;
     this.deviceId = deviceId;
     this.info = info;
@@ -74,56 +75,56 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
 
   @Override
   public boolean isOpen() {
-    return phase == CONNECTED && !engine.closed;
+    return phase == CONNECTED && !lifecycle.run.closed;
   }
 
   @Override
   public CloseReason closeReason() {
     CloseReason reason = closeReason;
-    return reason == null && engine.closed ? CloseReason.ENGINE_CLOSED : reason;
+    return reason == null && lifecycle.run.closed ? CloseReason.ENGINE_CLOSED : reason;
   }
 
   @Override
   public boolean heartbeat() {
-    if (phase != CONNECTED || engine.closed) {
+    if (phase != CONNECTED || lifecycle.run.closed) {
       return false;
     }
-    lastHeartbeat = engine.coarseNow(this);
+    lastHeartbeat = lifecycle.coarseNow(this);
     return true;
   }
 
   @Override
   public boolean activity() {
-    return engine.activity(this);
+    return lifecycle.activity(this);
   }
 
   @Override
   public boolean setIdle(boolean idle) {
-    return engine.signal(this, idle ? Signal.IDLE : Signal.ACTIVE);
+    return lifecycle.signal(this, idle ? Signal.IDLE : Signal.ACTIVE);
   }
 
   @Override
   public boolean setVisible(boolean visible) {
-    return engine.signal(this, visible ? Signal.VISIBLE : Signal.HIDDEN);
+    return lifecycle.signal(this, visible ? Signal.VISIBLE : Signal.HIDDEN);
   }
 
   @Override
   public boolean disconnect() {
-    return engine.disconnect(this);
+    return lifecycle.disconnect(this);
   }
 
   @Override
-  public UserPresence setStatus(StatusMode mode, String customText, java.time.Duration expiresAfter) {
-    return engine.setStatusFrom(this, mode, customText, expiresAfter);
+  public UserPresence setStatus(StatusMode mode, String customText, Duration expiresAfter) {
+    return lifecycle.status.setStatusFrom(this, mode, customText, expiresAfter);
   }
 
   @Override
   public boolean typing(String channelId) {
     Ids.check("channelId", channelId);
-    if (!engine.hub.isMember(user.userId, channelId)) {
+    if (!lifecycle.hub.channels.isMember(user.userId, channelId)) {
       return false; // refused: nothing is sent, and a bogus report is not input either
     }
-    return engine.activity(this) && engine.hub.typing(this, channelId);
+    return lifecycle.activity(this) && lifecycle.hub.typing.typing(this, channelId);
   }
 
   @Override
@@ -132,19 +133,19 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
     if (!isOpen()) {
       return false;
     }
-    engine.hub.stopTyping(this, channelId);
+    lifecycle.hub.typing.stopTyping(this, channelId);
     return true;
   }
 
   @Override
   public boolean messageSent(String channelId) {
     Ids.check("channelId", channelId);
-    return engine.activity(this) && stopTyping(channelId);
+    return lifecycle.activity(this) && stopTyping(channelId);
   }
 
   @Override
   void onTimer(long nowNanos) {
-    engine.deviceTimer(this, nowNanos);
+    lifecycle.deviceTimer(this, nowNanos);
   }
 
   /** Client reports that change a device's activity. */

@@ -3,6 +3,7 @@ package dev.presence;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The presence engine: the one entry point an application's socket layer calls. It knows every
@@ -194,7 +195,7 @@ public interface Presence extends AutoCloseable {
    *
    * @throws IllegalArgumentException if the id is invalid
    */
-  java.util.Set<String> channelMembers(String channelId);
+  Set<String> channelMembers(String channelId);
 
   /**
    * Reports a keystroke of a device in a channel; see {@link DeviceConnection#typing(String)}. It

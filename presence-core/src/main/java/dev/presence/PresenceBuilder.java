@@ -1,6 +1,8 @@
 package dev.presence;
 
 import dev.presence.spi.AggregationPolicy;
+import dev.presence.spi.InMemoryPresenceStore;
+import dev.presence.spi.LocalPresenceBus;
 import dev.presence.spi.PresenceBus;
 import dev.presence.spi.PresenceStore;
 import java.time.Duration;
@@ -8,6 +10,11 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.StringJoiner;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -18,6 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link #build()} checks every value at once and names each one that is wrong.
  */
 public final class PresenceBuilder {
+  // ---- defaults
+
   /** Default grace period after a disconnect before a device is gone. */
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
   /** Default time without a heartbeat after which a device is gone. */
@@ -45,6 +54,8 @@ public final class PresenceBuilder {
   /** Default answer to a device past {@code maxDevicesPerUser}: refuse it. */
   public static final DeviceOverflow DEFAULT_DEVICE_OVERFLOW = DeviceOverflow.REJECT;
 
+  // ---- settings given so far (null: not set)
+
   Ticker ticker;
   InstantSource clock;
   Scheduler scheduler;
@@ -59,7 +70,7 @@ public final class PresenceBuilder {
   PresenceBus bus;
   String nodeId;
   Duration flushInterval;
-  java.util.concurrent.Executor deliveryExecutor;
+  Executor deliveryExecutor;
   VisibilityPolicy visibilityPolicy;
   Integer maxSubscriptionsPerSubscriber;
   Integer statusChangesPerWindow;
@@ -70,6 +81,8 @@ public final class PresenceBuilder {
   final List<PresenceListener> listeners = new ArrayList<>();
 
   PresenceBuilder() {}
+
+  // ---- setters
 
   /** The monotonic time source for deadlines; default {@link Ticker#system()}. */
   public PresenceBuilder ticker(Ticker ticker) {
@@ -138,7 +151,7 @@ public final class PresenceBuilder {
   }
 
   /**
-   * Where user records live; default a new {@link dev.presence.spi.InMemoryPresenceStore}. The engine
+   * Where user records live; default a new {@link InMemoryPresenceStore}. The engine
    * does not close a store it was given.
    */
   public PresenceBuilder store(PresenceStore store) {
@@ -147,7 +160,7 @@ public final class PresenceBuilder {
   }
 
   /**
-   * How changes reach other nodes; default a new {@link dev.presence.spi.LocalPresenceBus}. The engine
+   * How changes reach other nodes; default a new {@link LocalPresenceBus}. The engine
    * leaves a bus it was given open.
    */
   public PresenceBuilder bus(PresenceBus bus) {
@@ -176,7 +189,7 @@ public final class PresenceBuilder {
    * delivery synchronous, for tests. The executor must run or reject every task, never drop one
    * silently; a rejected delivery is kept and tried again.
    */
-  public PresenceBuilder deliveryExecutor(java.util.concurrent.Executor deliveryExecutor) {
+  public PresenceBuilder deliveryExecutor(Executor deliveryExecutor) {
     this.deliveryExecutor = once("deliveryExecutor", this.deliveryExecutor, deliveryExecutor);
     return this;
   }
@@ -236,12 +249,24 @@ public final class PresenceBuilder {
     return this;
   }
 
+  // ---- building
+
   /**
    * Builds and starts the engine.
    *
    * @throws IllegalArgumentException naming every setting whose value is out of range
    */
   public Presence build() {
+    return new PresenceEngine(settings());
+  }
+
+  /**
+   * Validates every setting and resolves every default into the complete settings of one engine,
+   * starting the threads the engine will own.
+   *
+   * @throws IllegalArgumentException naming every setting whose value is out of range
+   */
+  EngineSettings settings() {
     List<String> problems = new ArrayList<>();
     Duration grace = orDefault(this.grace, DEFAULT_GRACE);
     Duration ttl = orDefault(heartbeatTtl, DEFAULT_HEARTBEAT_TTL);
@@ -308,24 +333,45 @@ public final class PresenceBuilder {
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid presence settings: " + String.join("; ", problems));
     }
-    EngineSettings settings =
-        new EngineSettings(
-            grace.toNanos(),
-            ttl.toNanos(),
-            idle.toNanos(),
-            resolution.toNanos(),
-            maxDevices,
-            deviceOverflow != null ? deviceOverflow : DEFAULT_DEVICE_OVERFLOW,
-            nodeId != null ? nodeId : "node-" + Long.toHexString(ThreadLocalRandom.current().nextLong()),
-            flush.toNanos(),
-            maxSubscriptions,
-            statusChanges,
-            statusWindow.toNanos(),
-            typing.toNanos(),
-            refresh.toNanos(),
-            typingChannels);
-    return new PresenceEngine(this, settings);
+    String node = nodeId != null ? nodeId : "node-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    ScheduledExecutorService ownedTimerThread =
+        scheduler == null
+            ? Executors.newSingleThreadScheduledExecutor(EngineSettings.daemonThreads("presence-timer-" + node))
+            : null;
+    ExecutorService ownedDelivery =
+        deliveryExecutor == null
+            ? Executors.newCachedThreadPool(EngineSettings.daemonThreads("presence-delivery-" + node))
+            : null;
+    return new EngineSettings(
+        ticker != null ? ticker : Ticker.system(),
+        clock != null ? clock : InstantSource.system(),
+        scheduler != null ? scheduler : Scheduler.of(ownedTimerThread),
+        store != null ? store : new InMemoryPresenceStore(),
+        bus != null ? bus : new LocalPresenceBus(),
+        aggregationPolicy != null ? aggregationPolicy : AggregationPolicy.standard(),
+        visibilityPolicy != null ? visibilityPolicy : VisibilityPolicy.everyone(),
+        deliveryExecutor != null ? deliveryExecutor : ownedDelivery,
+        listeners,
+        grace.toNanos(),
+        ttl.toNanos(),
+        idle.toNanos(),
+        resolution.toNanos(),
+        maxDevices,
+        deviceOverflow != null ? deviceOverflow : DEFAULT_DEVICE_OVERFLOW,
+        node,
+        flush.toNanos(),
+        maxSubscriptions,
+        statusChanges,
+        statusWindow.toNanos(),
+        typing.toNanos(),
+        refresh.toNanos(),
+        typingChannels,
+        ownedTimerThread,
+        bus == null,
+        ownedDelivery);
   }
+
+  // ---- internals
 
   private static Duration orDefault(Duration value, Duration fallback) {
     return value == null ? fallback : value;
@@ -339,20 +385,45 @@ public final class PresenceBuilder {
     return value;
   }
 
-  /** The validated numeric settings. */
-  record EngineSettings(
-      long graceNanos,
-      long ttlNanos,
-      long idleNanos,
-      long tickNanos,
-      int maxDevicesPerUser,
-      DeviceOverflow deviceOverflow,
-      String nodeId,
-      long flushNanos,
-      int maxSubscriptionsPerSubscriber,
-      int statusChangesPerWindow,
-      long statusChangeWindowNanos,
-      long typingTimeoutNanos,
-      long typingRefreshNanos,
-      int maxTypingChannelsPerUser) {}
+
+  /**
+   * The settings given so far, for startup logs; unset settings take their defaults and are left
+   * out, as in Caffeine's builder.
+   */
+  @Override
+  public String toString() {
+    StringJoiner out = new StringJoiner(", ", "PresenceBuilder{", "}");
+    add(out, "nodeId", nodeId);
+    add(out, "ticker", ticker);
+    add(out, "clock", clock);
+    add(out, "scheduler", scheduler);
+    add(out, "grace", grace);
+    add(out, "heartbeatTtl", heartbeatTtl);
+    add(out, "idleAfter", idleAfter);
+    add(out, "timerResolution", timerResolution);
+    add(out, "maxDevicesPerUser", maxDevicesPerUser);
+    add(out, "deviceOverflow", deviceOverflow);
+    add(out, "aggregationPolicy", aggregationPolicy);
+    add(out, "store", store);
+    add(out, "bus", bus);
+    add(out, "flushInterval", flushInterval);
+    add(out, "deliveryExecutor", deliveryExecutor);
+    add(out, "visibilityPolicy", visibilityPolicy);
+    add(out, "maxSubscriptionsPerSubscriber", maxSubscriptionsPerSubscriber);
+    add(out, "statusChangesPerWindow", statusChangesPerWindow);
+    add(out, "statusChangeWindow", statusChangeWindow);
+    add(out, "typingTimeout", typingTimeout);
+    add(out, "typingRefreshInterval", typingRefreshInterval);
+    add(out, "maxTypingChannelsPerUser", maxTypingChannelsPerUser);
+    if (!listeners.isEmpty()) {
+      out.add("listeners=" + listeners.size());
+    }
+    return out.toString();
+  }
+
+  private static void add(StringJoiner out, String name, Object value) {
+    if (value != null) {
+      out.add(name + "=" + value);
+    }
+  }
 }

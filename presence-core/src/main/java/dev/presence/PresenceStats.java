@@ -19,6 +19,9 @@ package dev.presence;
  * @param listenerFailures listener calls that threw
  * @param subscribers open subscribers on this node
  * @param sinkFailures sink calls that threw
+ * @param visibilityFailures visibility policy calls that threw (each hid its target: the policy fails
+ *     closed)
+ * @param busFailures bus calls that threw (publishing a change or typing, watching or unwatching)
  */
 public record PresenceStats(
     long devicesConnected,
@@ -32,4 +35,6 @@ public record PresenceStats(
     long expiries,
     long listenerFailures,
     long subscribers,
-    long sinkFailures) {}
+    long sinkFailures,
+    long visibilityFailures,
+    long busFailures) {}

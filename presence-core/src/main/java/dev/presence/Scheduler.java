@@ -1,5 +1,6 @@
 package dev.presence;
 
+import java.util.Objects;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +29,7 @@ public interface Scheduler {
    * @throws NullPointerException if {@code executor} is null
    */
   static Scheduler of(ScheduledExecutorService executor) {
-    java.util.Objects.requireNonNull(executor, "executor");
+    Objects.requireNonNull(executor, "executor");
     return executor::schedule;
   }
 }

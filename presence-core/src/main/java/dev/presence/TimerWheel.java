@@ -22,16 +22,16 @@ final class TimerWheel {
   private static final int UPPER_LEVELS = 3;
   private static final int LEVEL0_SIZE = 1 << LEVEL0_BITS;
   private static final int UPPER_SIZE = 1 << UPPER_BITS;
-
-  private final long origin;
-  private final long tickNanos;
-  private final Shard[] shards;
-  private final List<TimerNode> due = new ArrayList<>();
   /**
    * Ticks processed per hold of a shard lock: catching up after a long pause (or at a fine
    * resolution) releases the lock in between, so schedules from other threads do not wait long.
    */
   private static final int TICKS_PER_LOCK = 1024;
+
+  private final long origin;
+  private final long tickNanos;
+  private final Shard[] shards;
+  private final List<TimerNode> due = new ArrayList<>();
 
   TimerWheel(long originNanos, long tickNanos, int shardCount) {
     if (Integer.bitCount(shardCount) != 1) {

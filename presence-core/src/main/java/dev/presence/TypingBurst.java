@@ -6,7 +6,7 @@ package dev.presence;
  * monitor; its timer fires at the timeout and re-checks the last keystroke (lazy, like devices).
  */
 final class TypingBurst extends TimerNode {
-  final SubscriptionHub hub;
+  final Typing typing;
   final Channel channel;
   final String userId;
   /** The connection that typed last; the burst ends if it closes. */
@@ -17,9 +17,9 @@ final class TypingBurst extends TimerNode {
   long lastSent;
   boolean ended;
 
-  TypingBurst(SubscriptionHub hub, Channel channel, DeviceSession device, long now) {
+  TypingBurst(Typing typing, Channel channel, DeviceSession device, long now) {
     super(device.user.shard);
-    this.hub = hub;
+    this.typing = typing;
     this.channel = channel;
     this.userId = device.user.userId;
     this.device = device;
@@ -29,6 +29,6 @@ final class TypingBurst extends TimerNode {
 
   @Override
   void onTimer(long nowNanos) {
-    hub.typingTimer(this, nowNanos);
+    typing.timer(this, nowNanos);
   }
 }

@@ -1,5 +1,7 @@
 package dev.presence;
 
+import java.util.Arrays;
+
 /**
  * This node's state of one user: its devices here and its pending status expiry. The entry's monitor
  * is the user lock: every change of the user on this node happens under it, in order.
@@ -56,7 +58,7 @@ final class UserEntry {
   /** Guarded by this. */
   void add(DeviceSession device) {
     DeviceSession[] current = devices;
-    DeviceSession[] grown = java.util.Arrays.copyOf(current, current.length + 1);
+    DeviceSession[] grown = Arrays.copyOf(current, current.length + 1);
     grown[current.length] = device;
     devices = grown;
   }

@@ -218,4 +218,14 @@ class BuilderTest {
       assertThat(store.get("alice").devices()).hasSize(1);
     }
   }
+
+  @Test
+  void toStringListsTheSettingsGivenForStartupLogs() {
+    PresenceBuilder builder =
+        Presence.builder().nodeId("node-a").grace(Duration.ofSeconds(3)).maxDevicesPerUser(4).listener(change -> {});
+
+    assertThat(builder.toString())
+        .isEqualTo("PresenceBuilder{nodeId=node-a, grace=PT3S, maxDevicesPerUser=4, listeners=1}");
+    assertThat(Presence.builder().toString()).isEqualTo("PresenceBuilder{}");
+  }
 }

@@ -33,14 +33,14 @@ class ChannelReleaseTest {
         presence.leaveChannel(channel, "mallory"); // the application undoes its join, as the demo does
       }
     }
-    assertThat(hub.channels).hasSize(100);
+    assertThat(hub.channels.byId).hasSize(100);
 
     mallory.disconnect();
     for (int i = 0; i < 100; i++) {
       presence.leaveChannel("c" + i, "mallory");
     }
 
-    assertThat(hub.channels).isEmpty();
+    assertThat(hub.channels.byId).isEmpty();
     assertThat(hub.isEmpty()).as("memberships, watchers, interest and typing all released").isTrue();
   }
 
@@ -53,9 +53,9 @@ class ChannelReleaseTest {
 
     assertThatThrownBy(() -> subscriber.watchChannel("one-too-many")).isInstanceOf(LimitExceededException.class);
 
-    assertThat(hub.channels).doesNotContainKey("one-too-many").hasSize(100);
+    assertThat(hub.channels.byId).doesNotContainKey("one-too-many").hasSize(100);
     subscriber.close();
-    assertThat(hub.channels).isEmpty();
+    assertThat(hub.channels.byId).isEmpty();
   }
 
   @Test
@@ -65,7 +65,7 @@ class ChannelReleaseTest {
 
     assertThatThrownBy(() -> subscriber.watchChannel("general")).isInstanceOf(IllegalStateException.class);
 
-    assertThat(hub.channels).isEmpty();
+    assertThat(hub.channels.byId).isEmpty();
   }
 
   @Test
@@ -83,7 +83,7 @@ class ChannelReleaseTest {
       presence.leaveChannel(channel, "alice");
     }
 
-    assertThat(hub.channels).isEmpty();
+    assertThat(hub.channels.byId).isEmpty();
     assertThat(hub.isEmpty()).isTrue();
   }
 
@@ -93,6 +93,6 @@ class ChannelReleaseTest {
 
     assertThat(alice.typing("nowhere")).isFalse();
 
-    assertThat(hub.channels).isEmpty();
+    assertThat(hub.channels.byId).isEmpty();
   }
 }

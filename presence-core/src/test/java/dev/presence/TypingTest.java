@@ -251,7 +251,7 @@ class TypingTest {
   }
 
   private java.util.Set<String> channelsOnThisNode() {
-    return ((PresenceEngine) presence).hub.channels.keySet();
+    return ((PresenceEngine) presence).hub.channels.byId.keySet();
   }
 
   /** Types in the channel every 100 to 300 ms for {@code length}; returns when the last key was hit. */

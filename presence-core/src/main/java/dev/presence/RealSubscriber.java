@@ -1,0 +1,456 @@
+package dev.presence;
+
+import dev.presence.spi.UserRecord;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A subscriber's state: one edge per user it can see (directly or through a watched channel), the
+ * edges changed since the last batch, pending typing events, and its flush timer.
+ *
+ * <p>The monitor guards everything here and in its {@link SubscriberDelivery} and {@link Outbox}.
+ * Coalescing is the backpressure: an edge holds at most one pending presence, so a slow sink costs
+ * one entry per watched user at most. Sink calls run on the delivery executor, never under a lock,
+ * one at a time per subscriber. Lock order: a channel's monitor may be held when this monitor is
+ * taken, never the reverse; under this monitor only the hub's index and bus interest are touched.
+ */
+final class RealSubscriber extends TimerNode implements Subscriber {
+  private final SubscriptionHub hub;
+  private final String watcherUserId;
+  /**
+   * The watcher id's hash, read by fanout to rule out "this change is the watcher's own" without
+   * touching the id string: at scale that string is a cache miss per recipient.
+   */
+  private final int watcherHash;
+  /** The connection this subscriber is bound to, or null for an application sink. */
+  final DeviceSession connection;
+
+  private final Map<String, Edge> edges = new HashMap<>();
+  private final Set<String> channels = new HashSet<>();
+  private final SubscriberDelivery delivery;
+  /** What is still to deliver; the delivery's, guarded by this monitor. */
+  private final Outbox outbox;
+  private int directCount;
+  /** Guarded by this; read by {@link SubscriberDelivery} under this monitor. */
+  boolean closed;
+
+  RealSubscriber(SubscriptionHub hub, String watcherUserId, PresenceSink sink, DeviceSession connection, int shard) {
+    super(shard);
+    this.hub = hub;
+    this.watcherUserId = watcherUserId;
+    this.watcherHash = watcherUserId.hashCode();
+    this.connection = connection;
+    this.delivery = new SubscriberDelivery(this, hub, sink);
+    this.outbox = delivery.outbox;
+  }
+
+  @Override
+  public String watcherUserId() {
+    return watcherUserId;
+  }
+
+  /** Whether {@code userId} is the watcher's own id; reads the watcher's id only on a hash match. */
+  boolean isWatcher(String userId) {
+    return userId.hashCode() == watcherHash && userId.equals(watcherUserId);
+  }
+
+  // ---- watching
+
+  @Override
+  public PresenceSnapshot watchUsers(Collection<String> userIds) {
+    Objects.requireNonNull(userIds, "userIds");
+    for (String id : userIds) {
+      Ids.check("userId", id);
+    }
+    List<String> ids = List.copyOf(new LinkedHashSet<>(userIds));
+    List<String> newlyWatched = new ArrayList<>();
+    synchronized (this) {
+      checkOpen();
+      int added = 0;
+      for (String id : ids) {
+        Edge edge = edges.get(id);
+        if (edge == null || !edge.direct) {
+          added++;
+        }
+      }
+      checkLimit(added);
+      for (String id : ids) {
+        Edge edge = edgeFor(id);
+        if (!edge.direct) {
+          edge.direct = true;
+          directCount++;
+          hub.addDirectWatcher(id, this);
+          newlyWatched.add(id);
+        }
+      }
+    }
+    List<UserPresence> snapshot;
+    try {
+      snapshot = resolve(ids);
+    } catch (RuntimeException e) {
+      unwatchUsers(newlyWatched); // no snapshot, no baseline: undo what this call added
+      throw e;
+    }
+    return new PresenceSnapshot(snapshot, List.of());
+  }
+
+  @Override
+  public PresenceSnapshot watchChannel(String channelId) {
+    Ids.check("channelId", channelId);
+    boolean watchedBefore;
+    synchronized (this) {
+      checkOpen();
+      watchedBefore = channels.contains(channelId);
+      if (!watchedBefore) {
+        checkLimit(1);
+      }
+    }
+    List<String> members = hub.channels.addWatcher(channelId, this);
+    List<UserPresence> snapshot;
+    try {
+      snapshot = resolve(members);
+    } catch (RuntimeException e) {
+      if (!watchedBefore) {
+        hub.channels.removeWatcher(channelId, this); // no snapshot, no baseline: undo
+      }
+      throw e;
+    }
+    return new PresenceSnapshot(snapshot, hub.typing.snapshot(channelId, watcherUserId));
+  }
+
+  /** Called by the hub under the channel's monitor when this subscriber starts watching it. */
+  synchronized boolean channelWatched(String channelId, Collection<String> members) {
+    if (closed || channels.contains(channelId)) {
+      return false;
+    }
+    checkLimit(1); // again, under the lock: two watches racing past the first check
+    channels.add(channelId);
+    for (String member : members) {
+      edgeFor(member).channelRefs++;
+    }
+    return true;
+  }
+
+  /** Called by the hub under the channel's monitor when a member joins a watched channel. */
+  synchronized void memberJoined(String memberId) {
+    if (!closed) {
+      edgeFor(memberId).channelRefs++;
+    }
+  }
+
+  /** Called by the hub under the channel's monitor when a member leaves a watched channel. */
+  synchronized void memberLeft(String memberId) {
+    Edge edge = edges.get(memberId);
+    if (edge != null && edge.channelRefs > 0) {
+      edge.channelRefs--;
+      dropIfUnused(edge);
+    }
+  }
+
+  @Override
+  public void unwatchUsers(Collection<String> userIds) {
+    Objects.requireNonNull(userIds, "userIds");
+    for (String id : userIds) {
+      Ids.check("userId", id);
+    }
+    synchronized (this) {
+      for (String id : userIds) {
+        Edge edge = edges.get(id);
+        if (edge != null && edge.direct) {
+          edge.direct = false;
+          directCount--;
+          hub.removeDirectWatcher(id, this);
+          dropIfUnused(edge);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void unwatchChannel(String channelId) {
+    Ids.check("channelId", channelId);
+    hub.channels.removeWatcher(channelId, this);
+  }
+
+  /** Called by the hub under the channel's monitor. */
+  synchronized boolean channelUnwatched(String channelId, Collection<String> members) {
+    if (!channels.remove(channelId)) {
+      return false;
+    }
+    for (String member : members) {
+      memberLeft(member);
+    }
+    outbox.dropTypingIn(channelId);
+    return true;
+  }
+
+  private void checkLimit(int adding) {
+    int max = hub.maxSubscriptions;
+    if (adding > 0 && directCount + channels.size() + adding > max) {
+      throw new LimitExceededException(
+          "subscriber of "
+              + Ids.shown(watcherUserId)
+              + " watches "
+              + (directCount + channels.size())
+              + " users and channels and asked for "
+              + adding
+              + " more; the limit (maxSubscriptionsPerSubscriber) is "
+              + max,
+          "maxSubscriptionsPerSubscriber",
+          max);
+    }
+  }
+
+  private Edge edgeFor(String userId) {
+    Edge edge = edges.get(userId);
+    if (edge == null) {
+      edge = new Edge(userId);
+      edges.put(userId, edge);
+      hub.addInterest(userId);
+    }
+    return edge;
+  }
+
+  private void dropIfUnused(Edge edge) {
+    if (!edge.direct && edge.channelRefs == 0) {
+      edges.remove(edge.userId);
+      edge.removed = true;
+      hub.removeInterest(edge.userId);
+    }
+  }
+
+  /**
+   * Reads the current records of these users and makes them the subscriber's baseline: pending
+   * changes not newer than the snapshot are dropped, newer ones stay for the next batch. Edges were
+   * registered before the read, so no change can fall between snapshot and stream.
+   */
+  private List<UserPresence> resolve(List<String> userIds) {
+    List<UserRecord> records = hub.store.getAll(userIds);
+    List<UserPresence> snapshot = new ArrayList<>(records.size());
+    for (UserRecord record : records) {
+      snapshot.add(hub.visibility.viewOf(watcherUserId, record));
+    }
+    boolean flush = false;
+    synchronized (this) {
+      for (UserPresence view : snapshot) {
+        Edge edge = edges.get(view.userId());
+        if (edge == null) {
+          continue;
+        }
+        if (edge.delivered == null || view.version() > edge.delivered.version()) {
+          edge.delivered = view;
+        }
+        if (edge.pending != null && !edge.forced && edge.pending.version() <= edge.delivered.version()) {
+          edge.pending = null;
+        }
+        flush |= edge.pending != null;
+      }
+      flush = flush && delivery.armFlush();
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+    return snapshot;
+  }
+
+  // ---- delivery
+
+  /** A change of a user this subscriber may see (visibility already checked). */
+  void offer(UserPresence presence) {
+    boolean flush;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      Edge edge = edges.get(presence.userId());
+      if (edge == null || presence.version() <= edge.knownVersion()) {
+        return;
+      }
+      flush = setPending(edge, presence);
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+  }
+
+  /**
+   * A member joined a watched channel and is new to this subscriber: its baseline is "unknown" and
+   * its current presence goes out in the next batch (an offline member with no text sends nothing).
+   */
+  void memberBaseline(UserPresence presence) {
+    boolean flush = false;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      Edge edge = edges.get(presence.userId());
+      if (edge == null || edge.delivered != null) {
+        return;
+      }
+      edge.delivered = UserPresence.unknown(presence.userId());
+      if (presence.version() > edge.knownVersion()) {
+        flush = setPending(edge, presence);
+      } else if (edge.pending != null) {
+        flush = delivery.armFlush();
+      }
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+  }
+
+  /**
+   * The application's visibility rules about a watched user changed: {@code view} is what this
+   * subscriber now sees of her, sent in the next batch even if it looks the same (a hidden user loses
+   * her last seen). If she is now hidden, her typing in {@code stopIn} (her channels) stops here.
+   */
+  void visibilityChanged(UserPresence view, List<String> stopIn) {
+    boolean flush;
+    boolean typingQueued = false;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      Edge edge = edges.get(view.userId());
+      if (edge == null) {
+        return;
+      }
+      // Version 0 is what a hidden user (or one never seen) looks like: only a switch between that
+      // and her real presence is news to this subscriber.
+      UserPresence known = edge.pending != null ? edge.pending : edge.delivered;
+      boolean wasHidden = known == null || known.version() == 0;
+      boolean nowHidden = view.version() == 0;
+      if (wasHidden == nowHidden) {
+        return;
+      }
+      edge.forced = true;
+      flush = setPending(edge, view);
+      for (String channelId : stopIn) {
+        if (channels.contains(channelId)) {
+          TypingEvent stop = new TypingEvent(channelId, view.userId(), TypingEvent.Kind.STOPPED, null);
+          outbox.mergeTyping(Outbox.typingKey(stop), stop);
+          typingQueued = true;
+        }
+      }
+    }
+    if (flush) {
+      hub.scheduleFlush(this);
+    }
+    if (typingQueued) {
+      delivery.dispatch(false);
+    }
+  }
+
+  /** Under the monitor: queues a pending change; whether the caller must schedule the flush. */
+  private boolean setPending(Edge edge, UserPresence presence) {
+    outbox.queue(edge, presence);
+    return edge.delivered != null && delivery.armFlush();
+  }
+
+  /** Under the channel's monitor: whether this member is new to this subscriber (no baseline yet). */
+  synchronized boolean needsBaseline(String memberId) {
+    Edge edge = edges.get(memberId);
+    return edge != null && edge.delivered == null;
+  }
+
+  /**
+   * A typing event in a watched channel (visibility already checked); {@code key} is its {@link
+   * Outbox#typingKey}, made once per event by the caller rather than once per recipient.
+   */
+  void offerTyping(TypingEvent event, String key) {
+    synchronized (this) {
+      if (closed || !channels.contains(event.channelId())) {
+        return;
+      }
+      outbox.mergeTyping(key, event);
+    }
+    delivery.dispatch(false);
+  }
+
+  @Override
+  void onTimer(long nowNanos) {
+    delivery.timerFired();
+  }
+
+  /** Under the monitor: a batch the executor rejected goes back to pending ({@link Outbox#requeue}). */
+  void requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+    outbox.requeue(typingBatch, presenceBatch, edges);
+  }
+
+  // ---- lifecycle
+
+  @Override
+  public synchronized boolean isOpen() {
+    return !closed;
+  }
+
+  @Override
+  public void close() {
+    close(null);
+  }
+
+  /**
+   * Closed by the engine (its connection closed, or the engine did): like {@link #close()}, and the
+   * sink is told why, after any call in flight, so its calls still never overlap.
+   */
+  void closeBy(CloseReason reason) {
+    close(Objects.requireNonNull(reason, "reason"));
+  }
+
+  private void close(CloseReason reason) {
+    List<String> watchedChannels;
+    boolean tellNow = false;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true; // from here on, a racing watchChannel or member join adds nothing
+      tellNow = delivery.closing(reason);
+      watchedChannels = List.copyOf(channels);
+    }
+    for (String channelId : watchedChannels) {
+      hub.channels.removeWatcher(channelId, this);
+    }
+    synchronized (this) {
+      for (Edge edge : edges.values()) {
+        edge.removed = true;
+        if (edge.direct) {
+          hub.removeDirectWatcher(edge.userId, this);
+        }
+        hub.removeInterest(edge.userId);
+      }
+      edges.clear();
+      channels.clear();
+      outbox.clear();
+    }
+    if (connection != null) {
+      synchronized (connection.user) {
+        if (connection.subscribers != null) {
+          connection.subscribers.remove(this);
+        }
+      }
+    }
+    hub.subscriberClosed(this);
+    if (tellNow) {
+      delivery.tellClosed(reason);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("this subscriber is closed");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Subscriber{watcher=" + watcherUserId + (connection != null ? ", " + connection : "") + "}";
+  }
+}

@@ -1,0 +1,184 @@
+package dev.presence;
+
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How one subscriber's pending changes reach its sink: the flush timer and throttle window, handing
+ * batches to the delivery executor one call at a time, putting back a batch the executor rejected,
+ * and telling the sink why the subscriber closed after any call in flight.
+ *
+ * <p>Guarded by the subscriber's monitor ({@code owner}), like the rest of the subscriber's state:
+ * methods marked "under the monitor" are called holding it; the others take it themselves. Sink calls
+ * run on the delivery executor and never under the monitor.
+ */
+final class SubscriberDelivery {
+  /** How soon a delivery the executor rejected is tried again, at the least. */
+  private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /** Guarded by the owner's monitor: what is still to deliver. */
+  final Outbox outbox = new Outbox();
+  private final RealSubscriber owner;
+  private final SubscriptionHub hub;
+  private final GuardedSink sink;
+  private boolean flushScheduled;
+  private boolean flushWanted;
+  /**
+   * Ticker time before which no presence batch may go out: one flush interval after the last one.
+   * A flush that falls due earlier (one that waited for a running sink call) is put off until then.
+   */
+  private long nextBatchAt;
+  private boolean inFlight;
+  /** Why the engine closed this subscriber, while the sink is still to be told (after its call in flight). */
+  private CloseReason closeNotice;
+
+  SubscriberDelivery(RealSubscriber owner, SubscriptionHub hub, PresenceSink sink) {
+    this.owner = owner;
+    this.hub = hub;
+    this.sink = new GuardedSink(sink, hub.sinkFailures, owner.watcherUserId());
+    this.nextBatchAt = hub.ticker.read();
+  }
+
+  // ---- the flush timer
+
+  /** Under the monitor: whether the caller must schedule the flush timer now. */
+  boolean armFlush() {
+    if (flushScheduled || owner.closed) {
+      return false;
+    }
+    flushScheduled = true;
+    return true;
+  }
+
+  /** The flush timer fired. */
+  void timerFired() {
+    synchronized (owner) {
+      flushScheduled = false;
+    }
+    dispatch(true);
+  }
+
+  // ---- dispatch
+
+  /**
+   * Hands pending typing (always) and pending presence (when the flush is due) to the executor, one
+   * call at a time. A flush that falls due while a call runs is remembered and done when it returns,
+   * unless the last batch went out less than a flush interval ago: then it waits for the interval.
+   */
+  void dispatch(boolean flushDue) {
+    List<TypingEvent> typingBatch = null;
+    List<UserPresence> presenceBatch = null;
+    boolean putOff = false;
+    long putOffTo = 0;
+    synchronized (owner) {
+      if (owner.closed) {
+        return;
+      }
+      if (inFlight) {
+        flushWanted |= flushDue;
+        return;
+      }
+      typingBatch = outbox.drainTyping();
+      if (flushDue || flushWanted) {
+        flushWanted = false;
+        long now = hub.ticker.read();
+        if (now - nextBatchAt < 0) {
+          putOff = armFlush();
+          putOffTo = nextBatchAt;
+        } else {
+          presenceBatch = outbox.collect();
+          if (presenceBatch != null) {
+            nextBatchAt = now + hub.flushNanos;
+          }
+        }
+      }
+      inFlight = typingBatch != null || presenceBatch != null;
+    }
+    if (putOff) {
+      hub.scheduleFlushAt(owner, putOffTo);
+    }
+    if (typingBatch == null && presenceBatch == null) {
+      return;
+    }
+    List<TypingEvent> typingToSend = typingBatch;
+    List<UserPresence> presenceToSend = presenceBatch;
+    try {
+      hub.delivery.execute(() -> deliver(typingToSend, presenceToSend));
+    } catch (RejectedExecutionException e) {
+      boolean retry = requeue(typingToSend, presenceToSend);
+      sink.failed(e);
+      if (retry) {
+        hub.scheduleFlushAt(owner, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
+      }
+    }
+  }
+
+  /**
+   * The executor rejected a delivery: put it back so nothing is lost ({@link Outbox#requeue}).
+   * Returns whether the caller must arm the flush timer.
+   */
+  private boolean requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+    synchronized (owner) {
+      inFlight = false;
+      if (owner.closed) {
+        return false;
+      }
+      owner.requeue(typingBatch, presenceBatch);
+      flushWanted = false;
+      return armFlush();
+    }
+  }
+
+  /** On the delivery executor: one call of the sink, then whatever became due meanwhile. */
+  private void deliver(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+    try {
+      if (typingBatch != null) {
+        sink.onTyping(typingBatch);
+      }
+      if (presenceBatch != null) {
+        sink.onPresence(presenceBatch);
+      }
+    } finally {
+      boolean more;
+      CloseReason notice;
+      synchronized (owner) {
+        inFlight = false;
+        more = !owner.closed && (flushWanted || outbox.hasTyping());
+        notice = closeNotice;
+        closeNotice = null;
+      }
+      if (notice != null) {
+        sink.onClosed(notice);
+      } else if (more) {
+        dispatch(false);
+      }
+    }
+  }
+
+  // ---- closing
+
+  /**
+   * Under the monitor, as the subscriber closes: whether the sink must be told {@code reason} now
+   * ({@link #tellClosed}); while a call is in flight it is told when that call returns instead.
+   */
+  boolean closing(CloseReason reason) {
+    if (reason == null) {
+      return false;
+    }
+    if (inFlight) {
+      closeNotice = reason;
+      return false;
+    }
+    return true;
+  }
+
+  /** With no lock held: tells the sink why the subscriber closed, on the delivery executor. */
+  void tellClosed(CloseReason reason) {
+    try {
+      hub.delivery.execute(() -> sink.onClosed(reason));
+    } catch (RejectedExecutionException e) {
+      sink.onClosed(reason); // the pool is gone (engine closing): tell it here rather than never
+    }
+  }
+}

@@ -1,0 +1,317 @@
+package dev.presence;
+
+import dev.presence.spi.PresenceStore;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Typing indicators: one {@link TypingBurst} per channel and user, from the first keystroke until
+ * stop, message sent, the typing connection closing, the user turning invisible, or the timeout after
+ * the last keystroke. Receivers get STARTED, REFRESHED at most every refresh interval, and STOPPED.
+ *
+ * <p>Locks: a burst is guarded by its channel's monitor. Starting one also takes the user lock first
+ * (user lock, then channel monitor), because disconnects and mode changes happen under it; ending the
+ * bursts of a user runs under her user lock and takes each channel's monitor. Keystrokes run on the
+ * caller's thread, the burst timer on the timer thread; sinks are reached through the subscribers'
+ * queues, never called under these locks.
+ */
+final class Typing {
+  private static final Logger log = LoggerFactory.getLogger(Presence.class);
+
+  private final Channels channels;
+  private final Visibility visibility;
+  private final PresenceStore store;
+  private final GuardedBus bus;
+  private final TimerWheel wheel;
+  private final Ticker ticker;
+  private final InstantSource clock;
+  private final long timeoutNanos;
+  private final long refreshNanos;
+  private final int maxChannels;
+  /** User id → channels it is typing in now. */
+  private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
+
+  Typing(
+      Channels channels,
+      Visibility visibility,
+      GuardedBus bus,
+      TimerWheel wheel,
+      EngineSettings settings) {
+    this.channels = channels;
+    this.visibility = visibility;
+    this.store = settings.store();
+    this.bus = bus;
+    this.wheel = wheel;
+    this.ticker = settings.ticker();
+    this.clock = settings.clock();
+    this.timeoutNanos = settings.typingTimeoutNanos();
+    this.refreshNanos = settings.typingRefreshNanos();
+    this.maxChannels = settings.maxTypingChannelsPerUser();
+  }
+
+  // ---- keystrokes
+
+  /**
+   * A keystroke. Continuing a burst takes only the channel's monitor; starting one also takes the
+   * user lock, under which the connection closes and the user's mode changes, so a keystroke racing
+   * a disconnect or a switch to invisible either comes first (and its burst is ended by them) or
+   * sees them (and starts nothing).
+   */
+  boolean typing(DeviceSession session, String channelId) {
+    if (!session.isOpen() || !channels.isMember(session.user.userId, channelId)) {
+      return false;
+    }
+    Channel channel = channels.get(channelId);
+    if (channel != null) {
+      synchronized (channel) {
+        TypingBurst burst = channel.typing.get(session.user.userId);
+        if (burst != null) {
+          return continueBurst(burst, session);
+        }
+      }
+    }
+    return startBurst(session, channelId);
+  }
+
+  private boolean startBurst(DeviceSession session, String channelId) {
+    UserEntry user = session.user;
+    synchronized (user) {
+      if (session.phase != DeviceSession.CONNECTED) {
+        return false;
+      }
+      StatusMode mode = storedMode(user);
+      user.mode = mode; // under the user lock: the store is the truth, also for a mode set elsewhere
+      if (mode == StatusMode.INVISIBLE) {
+        return true; // an invisible user's typing goes nowhere
+      }
+      while (true) {
+        Channel channel = channels.channelFor(channelId);
+        synchronized (channel) {
+          if (channel.retired) {
+            continue;
+          }
+          if (!channel.members.contains(user.userId)) {
+            channels.retireIfUnused(channel);
+            return false; // left the channel meanwhile
+          }
+          TypingBurst burst = channel.typing.get(user.userId);
+          if (burst != null) {
+            return continueBurst(burst, session); // another device of the user started it meanwhile
+          }
+          long now = ticker.read();
+          try {
+            reserveTypingChannel(user.userId, channelId);
+          } catch (LimitExceededException e) {
+            channels.retireIfUnused(channel); // a rejected keystroke leaves no channel behind
+            throw e;
+          }
+          burst = new TypingBurst(this, channel, session, now);
+          channel.typing.put(user.userId, burst);
+          wheel.schedule(burst, now + timeoutNanos);
+          fanout(channel, event(burst, TypingEvent.Kind.STARTED, now), true);
+          return true;
+        }
+      }
+    }
+  }
+
+  /** Under the channel's monitor: a keystroke in a burst that is on. */
+  private boolean continueBurst(TypingBurst burst, DeviceSession session) {
+    if (session.phase != DeviceSession.CONNECTED) {
+      return false; // closed meanwhile; its close ends the bursts it typed last
+    }
+    if (session.user.mode == StatusMode.INVISIBLE) {
+      endBurst(burst); // went invisible meanwhile
+      return true;
+    }
+    long now = ticker.read();
+    burst.device = session;
+    burst.lastSignal = now;
+    if (now - burst.lastSent >= refreshNanos) {
+      if (storedMode(session.user) == StatusMode.INVISIBLE) {
+        endBurst(burst); // went invisible through another node
+        return true;
+      }
+      burst.lastSent = now;
+      fanout(burst.channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
+    }
+    return true;
+  }
+
+  /**
+   * The user's chosen status as the store has it, read when a burst starts or refreshes (not on
+   * every keystroke): this node only learns of a mode set through another node from the store,
+   * since what travels on the bus is what others see, and an invisible user looks merely offline.
+   * If the store cannot be read, the mode this node last applied is used.
+   */
+  private StatusMode storedMode(UserEntry user) {
+    try {
+      return store.get(user.userId).mode();
+    } catch (RuntimeException e) {
+      log.warn("reading the status of {} failed; using the last one applied here", Ids.shown(user.userId), e);
+      return user.mode;
+    }
+  }
+
+  private void reserveTypingChannel(String userId, String channelId) {
+    boolean[] rejected = new boolean[1];
+    int[] count = new int[1];
+    typingByUser.compute(
+        userId,
+        (id, set) -> {
+          Set<String> channelsTyped = set != null ? set : ConcurrentHashMap.newKeySet();
+          if (channelsTyped.size() >= maxChannels) {
+            rejected[0] = true;
+            count[0] = channelsTyped.size();
+          } else {
+            channelsTyped.add(channelId);
+          }
+          return channelsTyped;
+        });
+    if (rejected[0]) {
+      throw new LimitExceededException(
+          "user "
+              + Ids.shown(userId)
+              + " is already typing in "
+              + count[0]
+              + " channels; the limit (maxTypingChannelsPerUser) is "
+              + maxChannels,
+          "maxTypingChannelsPerUser",
+          maxChannels);
+    }
+  }
+
+  // ---- ending bursts
+
+  /** Ends the user's typing in a channel (stop or message sent). */
+  void stopTyping(DeviceSession session, String channelId) {
+    Channel channel = channels.get(channelId);
+    if (channel == null) {
+      return;
+    }
+    synchronized (channel) {
+      TypingBurst burst = channel.typing.get(session.user.userId);
+      if (burst != null) {
+        endBurst(burst);
+      }
+    }
+  }
+
+  /** A burst's timer fired: ends it if the timeout passed since the last keystroke. Timer thread. */
+  void timer(TypingBurst burst, long now) {
+    Channel channel = burst.channel;
+    synchronized (channel) {
+      if (burst.ended) {
+        return;
+      }
+      if (now - burst.lastSignal >= timeoutNanos) {
+        endBurst(burst);
+      } else {
+        wheel.schedule(burst, burst.lastSignal + timeoutNanos);
+      }
+    }
+  }
+
+  /**
+   * Ends every burst of a user (all of its connections if {@code session} is null, else only the
+   * ones that connection typed last). Called under the user lock.
+   */
+  void endTypingOf(String userId, DeviceSession session) {
+    Set<String> typed = typingByUser.get(userId);
+    if (typed == null) {
+      return;
+    }
+    for (String channelId : List.copyOf(typed)) {
+      Channel channel = channels.get(channelId);
+      if (channel == null) {
+        continue;
+      }
+      synchronized (channel) {
+        TypingBurst burst = channel.typing.get(userId);
+        if (burst != null && (session == null || burst.device == session)) {
+          endBurst(burst);
+        }
+      }
+    }
+  }
+
+  /** Under the channel's monitor: ends a burst and tells its receivers STOPPED. */
+  void endBurst(TypingBurst burst) {
+    Channel channel = burst.channel;
+    burst.ended = true;
+    channel.typing.remove(burst.userId, burst);
+    wheel.cancel(burst);
+    typingByUser.computeIfPresent(
+        burst.userId,
+        (id, set) -> {
+          set.remove(channel.id);
+          return set.isEmpty() ? null : set;
+        });
+    fanout(channel, new TypingEvent(channel.id, burst.userId, TypingEvent.Kind.STOPPED, null), true);
+    channels.retireIfUnused(channel);
+  }
+
+  // ---- receivers
+
+  private TypingEvent event(TypingBurst burst, TypingEvent.Kind kind, long now) {
+    return new TypingEvent(burst.channel.id, burst.userId, kind, expiry(now));
+  }
+
+  private Instant expiry(long fromNanos) {
+    long ahead = fromNanos + timeoutNanos - ticker.read();
+    return Instant.ofEpochMilli(clock.millis() + TimeUnit.NANOSECONDS.toMillis(ahead));
+  }
+
+  /** Sends a typing event to the channel's watchers here, never back to the typist. */
+  private void fanout(Channel channel, TypingEvent event, boolean publish) {
+    String key = null;
+    for (RealSubscriber watcher : channel.watchers) {
+      if (!watcher.isWatcher(event.userId()) && visibility.canSeeOther(watcher.watcherUserId(), event.userId())) {
+        if (key == null) {
+          key = Outbox.typingKey(event);
+        }
+        watcher.offerTyping(event, key);
+      }
+    }
+    if (publish) {
+      bus.publishTyping(event);
+    }
+  }
+
+  /** A typing event from another node. */
+  void onRemote(TypingEvent event) {
+    Channel channel = channels.get(event.channelId());
+    if (channel != null) {
+      fanout(channel, event, false);
+    }
+  }
+
+  /** Who is typing in a channel now, as {@code watcher} may see it. */
+  List<TypingEvent> snapshot(String channelId, String watcher) {
+    Channel channel = channels.get(channelId);
+    if (channel == null) {
+      return List.of();
+    }
+    List<TypingEvent> result = new ArrayList<>();
+    synchronized (channel) {
+      for (TypingBurst burst : channel.typing.values()) {
+        if (!burst.userId.equals(watcher) && visibility.canSee(watcher, burst.userId)) {
+          result.add(event(burst, TypingEvent.Kind.STARTED, burst.lastSignal));
+        }
+      }
+    }
+    return result;
+  }
+
+  /** Whether nobody types here. For tests. */
+  boolean isEmpty() {
+    return typingByUser.isEmpty();
+  }
+}
