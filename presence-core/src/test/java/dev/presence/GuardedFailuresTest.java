@@ -52,7 +52,7 @@ class GuardedFailuresTest {
         }
 
         @Override
-        public void watchUsers(Collection<String> userIds) {
+        public java.util.concurrent.CompletionStage<Void> watchUsers(Collection<String> userIds) {
           throw new IllegalStateException("bus down");
         }
 
@@ -67,7 +67,7 @@ class GuardedFailuresTest {
         }
 
         @Override
-        public void watchChannels(Collection<String> channelIds) {
+        public java.util.concurrent.CompletionStage<Void> watchChannels(Collection<String> channelIds) {
           throw new IllegalStateException("bus down");
         }
 
