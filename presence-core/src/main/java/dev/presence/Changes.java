@@ -15,14 +15,18 @@ final class Changes {
   private final GuardedListeners listeners;
   private final SubscriptionHub hub;
   private final GuardedBus bus;
+  /** The store publishes every change itself (a Redis script does): publishing again would double it. */
+  private final boolean storePublishes;
   /** Set once by {@link #follow}, before the engine is used; then only read. */
   private StatusControl status;
 
-  Changes(EngineStats stats, GuardedListeners listeners, SubscriptionHub hub, GuardedBus bus) {
+  Changes(
+      EngineStats stats, GuardedListeners listeners, SubscriptionHub hub, GuardedBus bus, boolean storePublishes) {
     this.stats = stats;
     this.listeners = listeners;
     this.hub = hub;
     this.bus = bus;
+    this.storePublishes = storePublishes;
   }
 
   /** Wires the status expiry, which itself commits through here. */
@@ -32,6 +36,7 @@ final class Changes {
 
   /** After a store write, under the user lock: update the gauges and emit a visible change. */
   void applied(UserEntry entry, StoreUpdate update) {
+    entry.lastRecord = update.current();
     status.followStatusExpiry(entry, update.current().statusExpiresAtMillis());
     StatusMode mode = update.current().mode();
     if (mode != entry.mode) {
@@ -46,12 +51,22 @@ final class Changes {
       stats.counted(entry.countedState, counted);
       entry.countedState = counted;
     }
+    emit(update);
+  }
+
+  /**
+   * Emits a change of what others see made by a store write of this node (also for a user this node
+   * holds no entry of, as after a sweep): listeners, local subscribers, then other nodes.
+   */
+  void emit(StoreUpdate update) {
     if (!update.presenceChanged()) {
       return;
     }
     PresenceChange change = new PresenceChange(update.previous().presence(), update.current().presence());
     listeners.onChange(change);
     hub.onChange(change, update.current());
-    bus.publish(change);
+    if (!storePublishes) {
+      bus.publish(change);
+    }
   }
 }

@@ -430,6 +430,98 @@ final class DeviceLifecycle {
     changes.applied(entry, update);
   }
 
+  // ---- many servers: sweeps and re-assert
+
+  /**
+   * A lease sweep (of a dead node, or of this node's previous life) changed a user's record: commit
+   * it like a write of this node, under the user's lock if this node holds the user.
+   */
+  void swept(StoreUpdate update) {
+    UserEntry entry = users.get(update.current().userId());
+    if (entry != null) {
+      synchronized (entry) {
+        if (!entry.retired) {
+          changes.applied(entry, update);
+          return;
+        }
+      }
+    }
+    changes.emit(update);
+  }
+
+  /**
+   * This node's lease was lost (claimed while it was paused or cut off, or lost with the store's
+   * data) and is held again: puts back, user by user, the chosen status this node knows and then
+   * every device it holds (connected or in grace), as updates that claim nothing. A device that
+   * moved to another node meanwhile stays there, and this node's stale connection to it closes
+   * ({@link CloseReason#TAKEN_OVER}).
+   *
+   * @return whether every user was re-asserted; if not, the caller tries again later
+   */
+  boolean reassert() {
+    boolean complete = true;
+    for (UserEntry entry : users.all()) {
+      synchronized (entry) {
+        if (entry.retired) {
+          continue;
+        }
+        try {
+          reassertLocked(entry);
+        } catch (RuntimeException e) {
+          complete = false;
+          log.warn("re-asserting user {} failed; trying again at the next renewal", Ids.shown(entry.userId), e);
+        } finally {
+          users.retireIfUnused(entry);
+        }
+      }
+    }
+    tellClosed();
+    return complete;
+  }
+
+  private void reassertLocked(UserEntry entry) {
+    UserRecord known = entry.lastRecord;
+    if (known != null && known.statusSetAtMillis() != 0) {
+      // Status first, so an invisible user is invisible again before a device could show her.
+      StoreMutation status =
+          new StoreMutation.SetStatus(
+              known.mode(), known.customText(), known.statusExpiresAtMillis(), known.statusSetAtMillis(), true);
+      changes.applied(entry, store.apply(entry.userId, status, policy));
+    }
+    for (DeviceSession session : entry.devices) {
+      if (session.phase == DeviceSession.CLOSED) {
+        continue;
+      }
+      DeviceActivity activity = session.recorded != null ? session.recorded : DeviceActivity.ACTIVE;
+      StoreUpdate update;
+      try {
+        update = store.apply(entry.userId, putDevice(session, activity, clock.millis()), policy);
+      } catch (LimitExceededException full) {
+        // Other nodes filled the user's devices meanwhile: this connection cannot stay.
+        dropStale(entry, session, CloseReason.REPLACED);
+        continue;
+      }
+      DeviceRecord held = update.current().device(session.deviceId);
+      if (held == null || !held.nodeId().equals(nodeId)) {
+        dropStale(entry, session, CloseReason.TAKEN_OVER); // reconnected through another node meanwhile
+      }
+      changes.applied(entry, update);
+    }
+  }
+
+  /** Under the user lock: a device this node holds that the store gives to no one here any more. */
+  private void dropStale(UserEntry entry, DeviceSession session, CloseReason reason) {
+    if (session.phase == DeviceSession.CONNECTED) {
+      stats.devicesConnected.decrement();
+      connectionClosed(session, reason);
+    } else {
+      stats.devicesInGrace.decrement();
+    }
+    session.phase = DeviceSession.CLOSED;
+    wheel.cancel(session);
+    entry.remove(session);
+  }
+
   // ---- closing connections
 
   /**

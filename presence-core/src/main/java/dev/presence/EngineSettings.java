@@ -43,9 +43,14 @@ record EngineSettings(
     long typingTimeoutNanos,
     long typingRefreshNanos,
     int maxTypingChannelsPerUser,
+    java.time.Duration lease,
+    long leaseRenewNanos,
+    Executor storeCalls,
+    long storeTimeoutNanos,
     ScheduledExecutorService ownedTimerThread,
     boolean ownsBus,
-    ExecutorService ownedDelivery) {
+    ExecutorService ownedDelivery,
+    ExecutorService ownedStoreThread) {
 
   EngineSettings {
     listeners = List.copyOf(listeners);

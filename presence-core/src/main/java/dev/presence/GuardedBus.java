@@ -2,6 +2,8 @@ package dev.presence;
 
 import dev.presence.spi.PresenceBus;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -10,6 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * regardless, and other nodes catch up on the user's next change.
  */
 final class GuardedBus {
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
   private final PresenceBus.Connection bus;
   private final LongAdder failures;
 
@@ -39,11 +42,14 @@ final class GuardedBus {
     }
   }
 
-  void watchUser(String userId) {
+  /** Asks the bus to watch a user; the stage completes when the watch is in force (at once on a failure). */
+  CompletionStage<Void> watchUser(String userId) {
     try {
-      bus.watchUsers(List.of(userId));
+      CompletionStage<Void> confirmed = bus.watchUsers(List.of(userId));
+      return confirmed != null ? confirmed : DONE;
     } catch (Throwable e) {
       Guarded.failed(e, failures, "asking the bus to watch user {} failed", Ids.shown(userId));
+      return DONE;
     }
   }
 

@@ -29,8 +29,12 @@ final class NodeLease extends TimerNode {
     /** A sweep (of a dead node, or of this node's previous life) changed what others see. */
     void swept(StoreUpdate update);
 
-    /** The lease was lost and is held again: put back the statuses and devices this node holds. */
-    void reassert();
+    /**
+     * The lease was lost and is held again: put back the statuses and devices this node holds.
+     *
+     * @return whether all of it is back; if not, it is tried again at the next renewal
+     */
+    boolean reassert();
   }
 
   private final PresenceStore store;
@@ -48,6 +52,8 @@ final class NodeLease extends TimerNode {
 
   private volatile NodeMembership membership;
   private volatile boolean stopped;
+  /** Only touched by the renewal, which never runs twice at once. */
+  private boolean reassertPending;
 
   NodeLease(
       PresenceStore store,
@@ -109,7 +115,10 @@ final class NodeLease extends TimerNode {
         log.warn("node {} lost its lease (paused past it, cut off, or the store lost its data); joining again",
             Ids.shown(nodeId));
         membership = store.join(nodeId, lease, grace, policy, onSwept);
-        host.reassert();
+        reassertPending = true;
+      }
+      if (reassertPending) {
+        reassertPending = !host.reassert();
       }
       membership.sweep(policy, onSwept);
     } catch (RuntimeException e) {

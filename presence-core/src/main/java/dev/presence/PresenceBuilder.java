@@ -53,6 +53,12 @@ public final class PresenceBuilder {
   public static final int DEFAULT_MAX_TYPING_CHANNELS_PER_USER = 5;
   /** Default answer to a device past {@code maxDevicesPerUser}: refuse it. */
   public static final DeviceOverflow DEFAULT_DEVICE_OVERFLOW = DeviceOverflow.REJECT;
+  /** Default node lease: how long a node's devices outlive its last renewal (plus grace) if it dies. */
+  public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
+  /** Default interval between two renewals of the node lease (and sweeps of dead nodes). */
+  public static final Duration DEFAULT_LEASE_RENEW_INTERVAL = Duration.ofSeconds(5);
+  /** Default bound on how long a caller waits for the store or the bus. */
+  public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(5);
 
   // ---- settings given so far (null: not set)
 
@@ -65,6 +71,10 @@ public final class PresenceBuilder {
   Duration timerResolution;
   Integer maxDevicesPerUser;
   DeviceOverflow deviceOverflow;
+  Duration lease;
+  Duration leaseRenewInterval;
+  Executor storeExecutor;
+  Duration storeTimeout;
   AggregationPolicy aggregationPolicy;
   PresenceStore store;
   PresenceBus bus;
@@ -132,6 +142,45 @@ public final class PresenceBuilder {
   /** The most devices one user may have, 1 to 1024; default {@link #DEFAULT_MAX_DEVICES_PER_USER}. */
   public PresenceBuilder maxDevicesPerUser(int maxDevicesPerUser) {
     this.maxDevicesPerUser = once("maxDevicesPerUser", this.maxDevicesPerUser, maxDevicesPerUser);
+    return this;
+  }
+
+  /**
+   * The node's lease in the store: if this node stops renewing it (crash, long pause, partition),
+   * the other nodes remove its devices once the lease and then the grace have run out, so its users
+   * go offline everywhere with one change each. Default {@link #DEFAULT_LEASE}.
+   */
+  public PresenceBuilder lease(Duration lease) {
+    this.lease = once("lease", this.lease, lease);
+    return this;
+  }
+
+  /**
+   * How often the node renews its lease in the store and sweeps dead nodes; shorter than the lease.
+   * Default {@link #DEFAULT_LEASE_RENEW_INTERVAL}.
+   */
+  public PresenceBuilder leaseRenewInterval(Duration leaseRenewInterval) {
+    this.leaseRenewInterval = once("leaseRenewInterval", this.leaseRenewInterval, leaseRenewInterval);
+    return this;
+  }
+
+  /**
+   * Runs the store calls that timers start (lease renewals and sweeps), so a slow store delays no
+   * timer. Default: on the timer thread for an {@link InMemoryPresenceStore} (no I/O), else one
+   * daemon thread owned by the engine.
+   */
+  public PresenceBuilder storeExecutor(Executor storeExecutor) {
+    this.storeExecutor = once("storeExecutor", this.storeExecutor, storeExecutor);
+    return this;
+  }
+
+  /**
+   * The longest a caller waits for the bus to confirm a watch before reading its snapshot anyway
+   * (what changes meanwhile is re-read once the watch is confirmed); at most one minute. Default
+   * {@link #DEFAULT_STORE_TIMEOUT}.
+   */
+  public PresenceBuilder storeTimeout(Duration storeTimeout) {
+    this.storeTimeout = once("storeTimeout", this.storeTimeout, storeTimeout);
     return this;
   }
 
@@ -320,6 +369,18 @@ public final class PresenceBuilder {
               + ") but was "
               + refresh);
     }
+    Duration leaseLength = orDefault(lease, DEFAULT_LEASE);
+    Duration renewEvery = orDefault(leaseRenewInterval, DEFAULT_LEASE_RENEW_INTERVAL);
+    Duration timeout = orDefault(storeTimeout, DEFAULT_STORE_TIMEOUT);
+    if (leaseLength.isNegative() || leaseLength.isZero()) {
+      problems.add("lease must be positive but was " + leaseLength);
+    }
+    if (renewEvery.isNegative() || renewEvery.isZero() || renewEvery.compareTo(leaseLength) >= 0) {
+      problems.add("leaseRenewInterval must be positive and shorter than lease (" + leaseLength + ") but was " + renewEvery);
+    }
+    if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add("storeTimeout must be between PT0.001S and PT1M but was " + timeout);
+    }
     if (typingChannels < 1 || typingChannels > 1000) {
       problems.add("maxTypingChannelsPerUser must be between 1 and 1000 but was " + typingChannels);
     }
@@ -338,15 +399,24 @@ public final class PresenceBuilder {
         scheduler == null
             ? Executors.newSingleThreadScheduledExecutor(EngineSettings.daemonThreads("presence-timer-" + node))
             : null;
+    InstantSource wallClock = clock != null ? clock : InstantSource.system();
+    // The default store lives in this JVM and follows the engine's clock; it needs no thread of its own.
+    PresenceStore resolvedStore = store != null ? store : new InMemoryPresenceStore(wallClock);
+    boolean inMemory = resolvedStore instanceof InMemoryPresenceStore;
+    ExecutorService ownedStoreThread =
+        storeExecutor == null && !inMemory
+            ? Executors.newSingleThreadExecutor(EngineSettings.daemonThreads("presence-store-" + node))
+            : null;
+    Executor storeCalls = storeExecutor != null ? storeExecutor : inMemory ? Runnable::run : ownedStoreThread;
     ExecutorService ownedDelivery =
         deliveryExecutor == null
             ? Executors.newCachedThreadPool(EngineSettings.daemonThreads("presence-delivery-" + node))
             : null;
     return new EngineSettings(
         ticker != null ? ticker : Ticker.system(),
-        clock != null ? clock : InstantSource.system(),
+        wallClock,
         scheduler != null ? scheduler : Scheduler.of(ownedTimerThread),
-        store != null ? store : new InMemoryPresenceStore(),
+        resolvedStore,
         bus != null ? bus : new LocalPresenceBus(),
         aggregationPolicy != null ? aggregationPolicy : AggregationPolicy.standard(),
         visibilityPolicy != null ? visibilityPolicy : VisibilityPolicy.everyone(),
@@ -366,9 +436,14 @@ public final class PresenceBuilder {
         typing.toNanos(),
         refresh.toNanos(),
         typingChannels,
+        leaseLength,
+        renewEvery.toNanos(),
+        storeCalls,
+        timeout.toNanos(),
         ownedTimerThread,
         bus == null,
-        ownedDelivery);
+        ownedDelivery,
+        ownedStoreThread);
   }
 
   // ---- internals
@@ -415,6 +490,10 @@ public final class PresenceBuilder {
     add(out, "typingTimeout", typingTimeout);
     add(out, "typingRefreshInterval", typingRefreshInterval);
     add(out, "maxTypingChannelsPerUser", maxTypingChannelsPerUser);
+    add(out, "lease", lease);
+    add(out, "leaseRenewInterval", leaseRenewInterval);
+    add(out, "storeExecutor", storeExecutor);
+    add(out, "storeTimeout", storeTimeout);
     if (!listeners.isEmpty()) {
       out.add("listeners=" + listeners.size());
     }

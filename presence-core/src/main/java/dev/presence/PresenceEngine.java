@@ -2,12 +2,14 @@ package dev.presence;
 
 import dev.presence.spi.PresenceBus;
 import dev.presence.spi.PresenceStore;
+import dev.presence.spi.StoreUpdate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +54,8 @@ final class PresenceEngine implements Presence {
   private final EngineStats stats = new EngineStats();
   private final DeviceLifecycle devices;
   private final StatusControl status;
+  private final NodeLease lease;
+  private final ExecutorService ownedStoreThread;
 
   private final Object tickLock = new Object();
   private final Runnable tickTask = this::tick;
@@ -85,13 +89,47 @@ final class PresenceEngine implements Presence {
                   public void onTyping(TypingEvent event) {
                     hub.typing.onRemote(event);
                   }
+
+                  @Override
+                  public void onResync(Collection<String> userIds) {
+                    hub.resync(userIds);
+                  }
                 });
     this.bus = new GuardedBus(connection, stats.busFailures);
     this.hub = new SubscriptionHub(settings, wheel, bus, stats, run);
-    Changes changes = new Changes(stats, listeners, hub, bus);
+    Changes changes = new Changes(stats, listeners, hub, bus, store.publishesChanges());
     this.status = new StatusControl(users, wheel, changes, run, settings);
     changes.follow(status);
     this.devices = new DeviceLifecycle(settings, users, wheel, changes, status, hub, listeners, stats, run);
+    this.ownedStoreThread = settings.ownedStoreThread();
+    this.lease =
+        new NodeLease(
+            store,
+            nodeId,
+            settings.lease(),
+            Duration.ofNanos(settings.graceNanos()),
+            settings.leaseRenewNanos(),
+            settings.policy(),
+            wheel,
+            ticker,
+            settings.storeCalls(),
+            new NodeLease.Host() {
+              @Override
+              public void swept(StoreUpdate update) {
+                devices.swept(update);
+              }
+
+              @Override
+              public boolean reassert() {
+                return devices.reassert();
+              }
+            });
+    try {
+      lease.start(); // sweeps what a previous life of this node left, before anything is served
+    } catch (RuntimeException e) {
+      releaseOwned();
+      throw e;
+    }
     scheduleTick();
   }
 
@@ -332,6 +370,12 @@ final class PresenceEngine implements Presence {
     devices.closeAll();
     hub.closeAll();
     devices.tellClosed();
+    lease.leave(); // the devices stay in grace: reconnects elsewhere move them with no change
+    releaseOwned();
+  }
+
+  /** Leaves the bus and stops what this engine made for itself. */
+  private void releaseOwned() {
     bus.close();
     hub.close();
     if (ownedBus != null) {
@@ -339,6 +383,9 @@ final class PresenceEngine implements Presence {
     }
     if (ownedExecutor != null) {
       ownedExecutor.shutdownNow();
+    }
+    if (ownedStoreThread != null) {
+      ownedStoreThread.shutdown();
     }
   }
 

@@ -9,6 +9,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.Set;
 
 /**
@@ -91,6 +95,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         }
       }
     }
+    awaitConfirmation(ids);
     List<UserPresence> snapshot;
     try {
       snapshot = resolve(ids);
@@ -113,6 +118,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       }
     }
     List<String> members = hub.channels.addWatcher(channelId, this);
+    awaitConfirmation(members);
     List<UserPresence> snapshot;
     try {
       snapshot = resolve(members);
@@ -205,6 +211,35 @@ final class RealSubscriber extends TimerNode implements Subscriber {
               + max,
           "maxSubscriptionsPerSubscriber",
           max);
+    }
+  }
+
+  /**
+   * Waits, with no lock held and at most the store timeout, until the bus confirmed its watch of
+   * these users, so the snapshot read next misses no change. A watch confirmed later re-reads its
+   * users then (see {@link SubscriptionHub#addInterest}), so nothing is lost either way.
+   */
+  private void awaitConfirmation(List<String> userIds) {
+    List<CompletableFuture<Void>> pending = null;
+    for (String userId : userIds) {
+      CompletableFuture<Void> confirmed = hub.confirmation(userId);
+      if (!confirmed.isDone()) {
+        if (pending == null) {
+          pending = new ArrayList<>();
+        }
+        pending.add(confirmed);
+      }
+    }
+    if (pending == null) {
+      return;
+    }
+    try {
+      CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]))
+          .get(hub.storeTimeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // Read the snapshot anyway: the watch re-reads its users once the bus confirms it.
     }
   }
 

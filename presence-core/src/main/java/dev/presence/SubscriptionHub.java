@@ -3,8 +3,10 @@ package dev.presence;
 import dev.presence.spi.PresenceStore;
 import dev.presence.spi.UserRecord;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -37,6 +39,10 @@ final class SubscriptionHub {
   final long flushNanos;
   final Ticker ticker;
   final PresenceStore store;
+  /** Runs the store reads of resyncs started by a bus confirmation, off the bus's threads. */
+  private final Executor storeCalls;
+  /** The longest a watch waits for the bus to confirm before reading its snapshot anyway. */
+  final long storeTimeoutNanos;
   /** Counts sink failures, for the subscribers' {@link GuardedSink}s. */
   final LongAdder sinkFailures;
 
@@ -57,6 +63,8 @@ final class SubscriptionHub {
     this.run = run;
     this.ticker = settings.ticker();
     this.store = settings.store();
+    this.storeCalls = settings.storeCalls();
+    this.storeTimeoutNanos = settings.storeTimeoutNanos();
     this.sinkFailures = stats.sinkFailures;
     this.delivery = settings.delivery();
     this.ownedDelivery = settings.ownedDelivery();
@@ -160,11 +168,24 @@ final class SubscriptionHub {
           continue; // its last edge just went: it was removed from the map, so the next try is fresh
         }
         if (entry.count++ == 0) {
-          bus.watchUser(userId);
+          CompletableFuture<Void> confirmed = bus.watchUser(userId).toCompletableFuture();
+          entry.confirmed = confirmed;
+          if (!confirmed.isDone()) {
+            // Snapshots read before the bus confirmed may have missed a change: read again then.
+            confirmed.thenRunAsync(() -> resync(List.of(userId)), storeCalls);
+          }
         }
         return;
       }
     }
+  }
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  /** Completes once the bus confirmed its watch of the user (at once if nothing is pending). */
+  CompletableFuture<Void> confirmation(String userId) {
+    Interest entry = interest.get(userId);
+    return entry == null ? DONE : entry.confirmed;
   }
 
   /** One subscriber edge to {@code userId} fewer; the last makes the bus unwatch the user. */
@@ -193,6 +214,8 @@ final class SubscriptionHub {
    * unwatch, so the bus watches the user iff some live entry's count is above zero.
    */
   private static final class Interest {
+    /** Completes when the bus confirmed the watch; written under this, read anywhere. */
+    volatile CompletableFuture<Void> confirmed = DONE;
     /** Guarded by this: subscriber edges to the user. */
     int count;
     /** Guarded by this: the count fell to zero and the entry left the map; start over with a new one. */
@@ -253,6 +276,59 @@ final class SubscriptionHub {
         }
       }
     }
+  }
+
+  /**
+   * Re-reads users from the store and offers each subscriber watching them what it may now see:
+   * only what is newer than what a subscriber has goes out. For a bus that may have lost messages
+   * (it reconnected or resubscribed), and for watches the bus confirmed after their snapshot.
+   */
+  void resync(Collection<String> userIds) {
+    List<String> watched = new ArrayList<>();
+    for (String userId : userIds) {
+      if (interest.containsKey(userId)) {
+        watched.add(userId);
+      }
+    }
+    if (watched.isEmpty()) {
+      return;
+    }
+    List<UserRecord> records;
+    try {
+      records = store.getAll(watched);
+    } catch (RuntimeException e) {
+      log.warn("resyncing {} users from the store failed", watched.size(), e);
+      return;
+    }
+    for (UserRecord record : records) {
+      for (RealSubscriber subscriber : watchersOf(record.userId())) {
+        String watcher = subscriber.watcherUserId();
+        if (subscriber.isWatcher(record.userId())) {
+          subscriber.offer(visibility.viewOf(watcher, record));
+        } else if (visibility.canSeeOther(watcher, record.userId())) {
+          subscriber.offer(record.presence());
+        }
+      }
+    }
+  }
+
+  /** The subscribers with an edge to a user, directly or through one of her channels. */
+  private Set<RealSubscriber> watchersOf(String userId) {
+    Set<RealSubscriber> result = new java.util.LinkedHashSet<>();
+    Set<RealSubscriber> direct = directWatchers.get(userId);
+    if (direct != null) {
+      result.addAll(direct);
+    }
+    Set<String> memberOf = channels.membershipsOf(userId);
+    if (memberOf != null) {
+      for (String channelId : memberOf) {
+        Channel channel = channels.get(channelId);
+        if (channel != null) {
+          result.addAll(channel.watchers);
+        }
+      }
+    }
+    return result;
   }
 
   private void offer(RealSubscriber subscriber, PresenceChange change, UserRecord record) {

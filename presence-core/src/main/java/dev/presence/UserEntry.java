@@ -23,6 +23,11 @@ final class UserEntry {
   StatusTimer statusTimer;
   /** The user's chosen status as this node last applied it; read without the lock by typing. */
   volatile StatusMode mode = StatusMode.AUTO;
+  /**
+   * Guarded by this: the user's record as this node last applied it, or null. Its chosen status
+   * (mode, text, expiry, when it was set) is what this node re-asserts after the store lost its data.
+   */
+  dev.presence.spi.UserRecord lastRecord;
   /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
   PresenceState countedState = PresenceState.OFFLINE;
 

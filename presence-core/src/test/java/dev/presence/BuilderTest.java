@@ -214,7 +214,10 @@ class BuilderTest {
 
     try (Presence second =
         Presence.builder().ticker(time).clock(time).scheduler(time).store(store).bus(bus).nodeId("n1").build()) {
-      assertThat(second.get("alice").state()).isEqualTo(PresenceState.ONLINE);
+      // both still work; the restarted node swept what its previous life left before serving
+      assertThat(second.get("alice").state()).isEqualTo(PresenceState.OFFLINE);
+      assertThat(store.get("alice").devices()).isEmpty();
+      second.connect("alice", "phone");
       assertThat(store.get("alice").devices()).hasSize(1);
     }
   }
@@ -227,5 +230,21 @@ class BuilderTest {
     assertThat(builder.toString())
         .isEqualTo("PresenceBuilder{nodeId=node-a, grace=PT3S, maxDevicesPerUser=4, listeners=1}");
     assertThat(Presence.builder().toString()).isEqualTo("PresenceBuilder{}");
+  }
+
+  @Test
+  void leaseSettingsAreValidatedTogether() {
+    assertThatThrownBy(() -> Presence.builder().lease(Duration.ofSeconds(5)).leaseRenewInterval(Duration.ofSeconds(5)).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("leaseRenewInterval must be positive and shorter than lease (PT5S) but was PT5S");
+    assertThatThrownBy(() -> Presence.builder().lease(Duration.ZERO).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("lease must be positive but was PT0S");
+    assertThatThrownBy(() -> Presence.builder().storeTimeout(Duration.ofMinutes(2)).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("storeTimeout must be between PT0.001S and PT1M but was PT2M");
+    assertThatThrownBy(() -> Presence.builder().lease(Duration.ofSeconds(1)).lease(Duration.ofSeconds(2)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("lease was already set to PT1S");
   }
 }

@@ -185,14 +185,24 @@ class MultiNodeTest {
   }
 
   @Test
-  void aClosedNodeLeavesItsDevicesInTheStoreForCrashCleanup() {
-    a.presence.connect("alice", "phone");
-    a.close();
+  void aClosedNodeLeavesItsDevicesForTheGraceThenTheOtherNodesSweepThemWithLastSeenTheCloseTime() {
+    InMemoryPresenceStore leased = new InMemoryPresenceStore(time);
+    LocalPresenceBus leasedBus = new LocalPresenceBus();
+    try (Harness c = Harness.on(time, cfg -> cfg.store(leased).bus(leasedBus).nodeId("node-c"));
+        Harness d = Harness.on(time, cfg -> cfg.store(leased).bus(leasedBus).nodeId("node-d"))) {
+      c.presence.connect("alice", "phone");
+      time.advanceSeconds(2);
+      c.close();
 
-    time.advanceSeconds(60);
+      time.advanceSeconds(9);
+      assertThat(d.get("alice").state()).as("in grace after the close").isEqualTo(PresenceState.ONLINE);
+      time.advanceSeconds(5); // d's next renewal after close + grace sweeps
 
-    assertThat(b.get("alice").state()).isEqualTo(PresenceState.ONLINE);
-    assertThat(store.get("alice").devices()).extracting(DeviceRecord::nodeId).containsExactly("node-a");
+      assertThat(d.get("alice").state()).isEqualTo(PresenceState.OFFLINE);
+      assertThat(d.get("alice").lastSeen()).isEqualTo(Harness.atSeconds(2));
+      assertThat(leased.get("alice").devices()).isEmpty();
+      assertThat(d.changes).extracting(change -> change.current().state()).containsExactly(PresenceState.OFFLINE);
+    }
   }
 
   @Test
