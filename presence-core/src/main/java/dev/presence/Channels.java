@@ -38,6 +38,7 @@ final class Channels {
    * read fails the join is undone, so no watcher is left without a baseline.
    */
   void join(String channelId, String userId) {
+    List<RealSubscriber> needBaseline = new ArrayList<>();
     while (true) {
       Channel channel = channelFor(channelId);
       synchronized (channel) {
@@ -48,36 +49,39 @@ final class Channels {
           return;
         }
         SubscriptionHub.addTo(memberships, userId, channelId);
-        List<RealSubscriber> needBaseline = new ArrayList<>();
         for (RealSubscriber watcher : channel.watchers) {
           watcher.memberJoined(userId);
           if (watcher.needsBaseline(userId)) {
             needBaseline.add(watcher);
           }
         }
-        if (!needBaseline.isEmpty()) {
-          UserRecord record;
-          try {
-            record = store.get(userId);
-          } catch (RuntimeException e) {
-            removeMember(channel, userId); // with no baseline its watchers would never see it: undo
-            retireIfUnused(channel);
-            throw e;
-          }
-          for (RealSubscriber watcher : needBaseline) {
-            if (watcher.watcherUserId().equals(userId) || visibility.canSee(watcher.watcherUserId(), userId)) {
-              watcher.memberBaseline(visibility.viewOf(watcher.watcherUserId(), record));
-            } else {
-              watcher.memberBaseline(UserPresence.unknown(userId));
-            }
-          }
-        }
-        return;
+        break;
+      }
+    }
+    if (needBaseline.isEmpty()) {
+      return;
+    }
+    UserRecord record;
+    try {
+      record = store.get(userId); // with no lock held: the store may be remote
+    } catch (RuntimeException e) {
+      leave(channelId, userId, null); // with no baseline its watchers would never see it: undo
+      throw e;
+    }
+    for (RealSubscriber watcher : needBaseline) {
+      // A watcher that stopped watching (or a member that left) meanwhile has no edge: nothing happens.
+      if (watcher.watcherUserId().equals(userId) || visibility.canSee(watcher.watcherUserId(), userId)) {
+        watcher.memberBaseline(visibility.viewOf(watcher.watcherUserId(), record));
+      } else {
+        watcher.memberBaseline(UserPresence.unknown(userId));
       }
     }
   }
 
-  /** Ends a membership; the member's typing in the channel stops. */
+  /**
+   * Ends a membership; the member's typing in the channel stops ({@code typing} null: a join undone
+   * before it could type, nothing to stop).
+   */
   void leave(String channelId, String userId, Typing typing) {
     Channel channel = byId.get(channelId);
     if (channel == null) {
@@ -88,7 +92,7 @@ final class Channels {
         return;
       }
       TypingBurst burst = channel.typing.get(userId);
-      if (burst != null) {
+      if (burst != null && typing != null) {
         typing.endBurst(burst);
       }
       retireIfUnused(channel);

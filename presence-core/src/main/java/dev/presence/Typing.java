@@ -1,6 +1,7 @@
 package dev.presence;
 
 import dev.presence.spi.PresenceStore;
+import dev.presence.spi.UserRecord;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -72,22 +73,34 @@ final class Typing {
     if (channel != null) {
       synchronized (channel) {
         TypingBurst burst = channel.typing.get(session.user.userId);
+        if (burst != null && !refreshDue(burst)) {
+          return continueBurst(burst, session, null);
+        }
+      }
+      // A refresh re-reads the user's mode, with no lock held (the store may be remote).
+      StatusMode stored = storedMode(session.user);
+      synchronized (channel) {
+        TypingBurst burst = channel.typing.get(session.user.userId);
         if (burst != null) {
-          return continueBurst(burst, session);
+          return continueBurst(burst, session, stored);
         }
       }
     }
-    return startBurst(session, channelId);
+    return startBurst(session, channelId, readRecord(session.user));
   }
 
-  private boolean startBurst(DeviceSession session, String channelId) {
+  private boolean refreshDue(TypingBurst burst) {
+    return ticker.read() - burst.lastSent >= refreshNanos;
+  }
+
+  private boolean startBurst(DeviceSession session, String channelId, UserRecord read) {
     UserEntry user = session.user;
     synchronized (user) {
       if (session.phase != DeviceSession.CONNECTED) {
         return false;
       }
-      StatusMode mode = storedMode(user);
-      user.mode = mode; // under the user lock: the store is the truth, also for a mode set elsewhere
+      StatusMode mode = freshestMode(user, read);
+      user.mode = mode; // under the user lock: also a mode set through another node counts
       if (mode == StatusMode.INVISIBLE) {
         return true; // an invisible user's typing goes nowhere
       }
@@ -103,7 +116,7 @@ final class Typing {
           }
           TypingBurst burst = channel.typing.get(user.userId);
           if (burst != null) {
-            return continueBurst(burst, session); // another device of the user started it meanwhile
+            return continueBurst(burst, session, null); // another device of the user started it meanwhile
           }
           long now = ticker.read();
           try {
@@ -122,8 +135,11 @@ final class Typing {
     }
   }
 
-  /** Under the channel's monitor: a keystroke in a burst that is on. */
-  private boolean continueBurst(TypingBurst burst, DeviceSession session) {
+  /**
+   * Under the channel's monitor: a keystroke in a burst that is on. {@code stored} is the mode just
+   * read from the store when a refresh is due, or null.
+   */
+  private boolean continueBurst(TypingBurst burst, DeviceSession session, StatusMode stored) {
     if (session.phase != DeviceSession.CONNECTED) {
       return false; // closed meanwhile; its close ends the bursts it typed last
     }
@@ -134,8 +150,8 @@ final class Typing {
     long now = ticker.read();
     burst.device = session;
     burst.lastSignal = now;
-    if (now - burst.lastSent >= refreshNanos) {
-      if (storedMode(session.user) == StatusMode.INVISIBLE) {
+    if (now - burst.lastSent >= refreshNanos && stored != null) {
+      if (stored == StatusMode.INVISIBLE) {
         endBurst(burst); // went invisible through another node
         return true;
       }
@@ -146,18 +162,45 @@ final class Typing {
   }
 
   /**
-   * The user's chosen status as the store has it, read when a burst starts or refreshes (not on
-   * every keystroke): this node only learns of a mode set through another node from the store,
-   * since what travels on the bus is what others see, and an invisible user looks merely offline.
-   * If the store cannot be read, the mode this node last applied is used.
+   * The user's record as the store has it, read with no lock held when a burst starts, or null if it
+   * cannot be read: this node only learns of a mode set through another node from the store, since
+   * what travels on the bus is what others see, and an invisible user looks merely offline.
    */
-  private StatusMode storedMode(UserEntry user) {
+  private UserRecord readRecord(UserEntry user) {
     try {
-      return store.get(user.userId).mode();
+      return store.get(user.userId);
     } catch (RuntimeException e) {
       log.warn("reading the status of {} failed; using the last one applied here", Ids.shown(user.userId), e);
+      return null;
+    }
+  }
+
+  /** The mode of a record read when a refresh is due, or the mode this node last applied. */
+  private StatusMode storedMode(UserEntry user) {
+    UserRecord read = readRecord(user);
+    return read != null ? read.mode() : user.mode;
+  }
+
+  /**
+   * Under the user lock: the mode of the newer of the record read from the store (before the lock)
+   * and the one this node applied last. For a connected user, going invisible or coming back always
+   * changes what others see, so the version tells which is newer; at equal versions invisibility
+   * wins, failing closed.
+   */
+  private static StatusMode freshestMode(UserEntry user, UserRecord read) {
+    UserRecord applied = user.lastRecord;
+    if (read == null) {
       return user.mode;
     }
+    if (applied == null || read.version() > applied.version()) {
+      return read.mode();
+    }
+    if (applied.version() > read.version()) {
+      return applied.mode();
+    }
+    return applied.mode() == StatusMode.INVISIBLE || read.mode() == StatusMode.INVISIBLE
+        ? StatusMode.INVISIBLE
+        : applied.mode();
   }
 
   private void reserveTypingChannel(String userId, String channelId) {
