@@ -10,6 +10,8 @@ import dev.presence.spi.UserRecord;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +53,8 @@ final class DeviceLifecycle {
   private final long idleNanos;
   private final int maxDevices;
   private final DeviceOverflow overflow;
+  /** Runs timer work that may write the store, off the timer thread (inline for the in-memory store). */
+  private final Executor storeCalls;
 
   /** Connections closed under a user lock whose listeners are told once the lock is released. */
   private final ConcurrentLinkedQueue<DeviceSession> closedToTell = new ConcurrentLinkedQueue<>();
@@ -86,6 +90,7 @@ final class DeviceLifecycle {
     this.maxDevices = settings.maxDevicesPerUser();
     this.overflow = settings.deviceOverflow();
     this.coarseNanos = ticker.read();
+    this.storeCalls = settings.storeCalls();
   }
 
   // ---- connect
@@ -374,7 +379,22 @@ final class DeviceLifecycle {
     }
   }
 
-  /** A device's timer fired: grace over, TTL passed, idle reached, or just a deadline that moved. */
+  /**
+   * A device's timer fired on the timer thread. What it does may write the store, so it runs on the
+   * store executor: a slow store delays neither other timers nor subscriber flushes.
+   */
+  void timerFired(DeviceSession session) {
+    try {
+      storeCalls.execute(() -> deviceTimer(session, ticker.read()));
+    } catch (RejectedExecutionException e) {
+      if (!run.closed) {
+        log.warn("the store executor rejected the timer work of {}; retrying in 1 s", session, e);
+        wheel.schedule(session, ticker.read() + STORE_RETRY_NANOS);
+      }
+    }
+  }
+
+  /** A device's timer work: grace over, TTL passed, idle reached, or just a deadline that moved. */
   void deviceTimer(DeviceSession session, long now) {
     deviceTimerLocked(session, now);
     tellClosed();

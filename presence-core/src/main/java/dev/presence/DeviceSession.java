@@ -145,7 +145,7 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
 
   @Override
   void onTimer(long nowNanos) {
-    lifecycle.deviceTimer(this, nowNanos);
+    lifecycle.timerFired(this);
   }
 
   /** Client reports that change a device's activity. */

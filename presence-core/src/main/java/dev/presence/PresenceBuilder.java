@@ -57,6 +57,8 @@ public final class PresenceBuilder {
   public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
   /** Default interval between two renewals of the node lease (and sweeps of dead nodes). */
   public static final Duration DEFAULT_LEASE_RENEW_INTERVAL = Duration.ofSeconds(5);
+  /** Threads of the default store executor: as many store calls can hang before timer work queues. */
+  private static final int STORE_THREADS = 4;
   /** Default bound on how long a caller waits for the store or the bus. */
   public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(5);
 
@@ -165,9 +167,10 @@ public final class PresenceBuilder {
   }
 
   /**
-   * Runs the store calls that timers start (lease renewals and sweeps), so a slow store delays no
-   * timer. Default: on the timer thread for an {@link InMemoryPresenceStore} (no I/O), else one
-   * daemon thread owned by the engine.
+   * Runs the store calls that timers start (grace ends, heartbeat expiries, idle changes, status
+   * expiries, lease renewals and sweeps), so a slow store delays no timer and no subscriber flush.
+   * Default: on the timer thread for an {@link InMemoryPresenceStore} (no I/O), else four daemon
+   * threads owned by the engine.
    */
   public PresenceBuilder storeExecutor(Executor storeExecutor) {
     this.storeExecutor = once("storeExecutor", this.storeExecutor, storeExecutor);
@@ -405,7 +408,7 @@ public final class PresenceBuilder {
     boolean inMemory = resolvedStore instanceof InMemoryPresenceStore;
     ExecutorService ownedStoreThread =
         storeExecutor == null && !inMemory
-            ? Executors.newSingleThreadExecutor(EngineSettings.daemonThreads("presence-store-" + node))
+            ? Executors.newFixedThreadPool(STORE_THREADS, EngineSettings.daemonThreads("presence-store-" + node))
             : null;
     Executor storeCalls = storeExecutor != null ? storeExecutor : inMemory ? Runnable::run : ownedStoreThread;
     ExecutorService ownedDelivery =

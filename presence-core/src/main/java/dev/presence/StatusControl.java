@@ -34,6 +34,8 @@ final class StatusControl {
   private final TimerWheel wheel;
   private final Changes changes;
   private final RunState run;
+  /** Runs the expiry's store write off the timer thread (inline for the in-memory store). */
+  private final java.util.concurrent.Executor storeCalls;
   private final int changesPerWindow;
   private final long changeWindowNanos;
 
@@ -44,6 +46,7 @@ final class StatusControl {
     this.policy = settings.policy();
     this.ticker = settings.ticker();
     this.clock = settings.clock();
+    this.storeCalls = settings.storeCalls();
     this.wheel = wheel;
     this.changes = changes;
     this.run = run;
@@ -121,6 +124,17 @@ final class StatusControl {
   // ---- expiry
 
   /** The status timer fired: clear the status if the record still has this expiry. Timer thread. */
+  /** A status expiry fired on the timer thread: its store write runs on the store executor. */
+  void expiryFired(StatusTimer timer) {
+    try {
+      storeCalls.execute(() -> expireStatus(timer));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      if (!run.closed) {
+        wheel.schedule(timer, ticker.read() + STORE_RETRY_NANOS);
+      }
+    }
+  }
+
   void expireStatus(StatusTimer timer) {
     UserEntry entry = timer.user;
     synchronized (entry) {

@@ -15,6 +15,6 @@ final class StatusTimer extends TimerNode {
 
   @Override
   void onTimer(long nowNanos) {
-    control.expireStatus(this);
+    control.expiryFired(this);
   }
 }

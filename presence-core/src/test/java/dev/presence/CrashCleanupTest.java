@@ -48,7 +48,7 @@ class CrashCleanupTest {
       this.time.advance(world.elapsed()); // a node started later starts at the world's time
       dev.presence.spi.PresenceBus mine = (nodeId, listener) -> onBus = bus.join(nodeId, listener);
       this.presence =
-          Fixtures.manual(time).store(store).bus(mine).nodeId(id).storeExecutor(Runnable::run)
+          Fixtures.manual(time).store(store).bus(mine).nodeId(id)
               .listener(changes::add).build();
     }
 

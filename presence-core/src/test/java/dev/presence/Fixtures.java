@@ -6,13 +6,21 @@ import dev.presence.testkit.ManualTime;
 final class Fixtures {
   private Fixtures() {}
 
-  /** Manual time for deadlines, wall clock and timers; sinks run inline on the thread that flushes. */
+  /**
+   * Manual time for deadlines, wall clock and timers; sinks and timer-started store calls run inline
+   * on the thread that advances the time.
+   */
   static PresenceBuilder manual(ManualTime time) {
-    return Presence.builder().ticker(time).clock(time).scheduler(time).deliveryExecutor(Runnable::run);
+    return Presence.builder()
+        .ticker(time)
+        .clock(time)
+        .scheduler(time)
+        .deliveryExecutor(Runnable::run)
+        .storeExecutor(Runnable::run);
   }
 
   /** Manual time, but sinks run on the engine's own delivery thread pool (the default). */
   static PresenceBuilder manualWithDeliveryPool(ManualTime time) {
-    return Presence.builder().ticker(time).clock(time).scheduler(time);
+    return Presence.builder().ticker(time).clock(time).scheduler(time).storeExecutor(Runnable::run);
   }
 }

@@ -21,7 +21,7 @@ final class Harness implements AutoCloseable {
   private Harness(ManualTime time, Consumer<PresenceBuilder> config) {
     this.time = time;
     PresenceBuilder builder =
-        Presence.builder().ticker(time).clock(time).scheduler(time).listener(changes::add);
+        Presence.builder().ticker(time).clock(time).scheduler(time).storeExecutor(Runnable::run).listener(changes::add);
     config.accept(builder);
     this.presence = builder.build();
   }
