@@ -423,6 +423,7 @@ final class DeviceLifecycle {
         }
       } catch (RuntimeException e) {
         // A store outage, or a failing policy: keep the timer alive and check again later.
+        stats.storeFailures.increment();
         log.warn("timer work for {} failed; retrying in 1 s", session, e);
         wheel.schedule(session, now + STORE_RETRY_NANOS);
       } finally {
@@ -489,6 +490,7 @@ final class DeviceLifecycle {
           reassertLocked(entry);
         } catch (RuntimeException e) {
           complete = false;
+          stats.storeFailures.increment();
           log.warn("re-asserting user {} failed; trying again at the next renewal", Ids.shown(entry.userId), e);
         } finally {
           users.retireIfUnused(entry);

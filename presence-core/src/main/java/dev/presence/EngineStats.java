@@ -20,6 +20,7 @@ final class EngineStats {
   final LongAdder sinkFailures = new LongAdder();
   final LongAdder visibilityFailures = new LongAdder();
   final LongAdder busFailures = new LongAdder();
+  final LongAdder storeFailures = new LongAdder();
 
   /** Moves a user from the gauge of one aggregate to another's (OFFLINE has none). */
   void counted(PresenceState from, PresenceState to) {
@@ -57,6 +58,7 @@ final class EngineStats {
         subscribers,
         sinkFailures.sum(),
         visibilityFailures.sum(),
-        busFailures.sum());
+        busFailures.sum(),
+        storeFailures.sum());
   }
 }

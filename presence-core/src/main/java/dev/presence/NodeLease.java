@@ -48,6 +48,8 @@ final class NodeLease extends TimerNode {
   private final Executor storeCalls;
   private final Host host;
   private final Consumer<StoreUpdate> onSwept;
+  /** Counts failed renewals and sweeps ({@link PresenceStats#storeFailures()}). */
+  private final java.util.concurrent.atomic.LongAdder failures;
   private final Runnable renewal = this::renewAndSweep;
 
   private volatile NodeMembership membership;
@@ -65,7 +67,8 @@ final class NodeLease extends TimerNode {
       TimerWheel wheel,
       Ticker ticker,
       Executor storeCalls,
-      Host host) {
+      Host host,
+      java.util.concurrent.atomic.LongAdder failures) {
     super(0);
     this.store = store;
     this.nodeId = nodeId;
@@ -78,6 +81,7 @@ final class NodeLease extends TimerNode {
     this.storeCalls = storeCalls;
     this.host = host;
     this.onSwept = host::swept;
+    this.failures = failures;
   }
 
   /**
@@ -122,6 +126,7 @@ final class NodeLease extends TimerNode {
       }
       membership.sweep(policy, onSwept);
     } catch (RuntimeException e) {
+      failures.increment();
       log.warn("renewing the lease of node {} failed; retrying in {}", Ids.shown(nodeId), Duration.ofNanos(renewNanos), e);
     } finally {
       if (!stopped) {

@@ -98,7 +98,7 @@ final class PresenceEngine implements Presence {
     this.bus = new GuardedBus(connection, stats.busFailures);
     this.hub = new SubscriptionHub(settings, wheel, bus, stats, run);
     Changes changes = new Changes(stats, listeners, hub, bus, store.publishesChanges());
-    this.status = new StatusControl(users, wheel, changes, run, settings);
+    this.status = new StatusControl(users, wheel, changes, run, settings, stats.storeFailures);
     changes.follow(status);
     this.devices = new DeviceLifecycle(settings, users, wheel, changes, status, hub, listeners, stats, run);
     this.ownedStoreThread = settings.ownedStoreThread();
@@ -123,7 +123,8 @@ final class PresenceEngine implements Presence {
               public boolean reassert() {
                 return devices.reassert();
               }
-            });
+            },
+            stats.storeFailures);
     try {
       lease.start(); // sweeps what a previous life of this node left, before anything is served
     } catch (RuntimeException e) {

@@ -22,6 +22,9 @@ package dev.presence;
  * @param visibilityFailures visibility policy calls that threw (each hid its target: the policy fails
  *     closed)
  * @param busFailures bus calls that threw (publishing a change or typing, watching or unwatching)
+ * @param storeFailures store calls started by timers that failed and will be tried again (grace ends,
+ *     expiries, idle changes, status expiries, lease renewals, sweeps and re-asserts); a failed call
+ *     made for a caller is thrown to that caller instead
  */
 public record PresenceStats(
     long devicesConnected,
@@ -37,4 +40,5 @@ public record PresenceStats(
     long subscribers,
     long sinkFailures,
     long visibilityFailures,
-    long busFailures) {}
+    long busFailures,
+    long storeFailures) {}

@@ -34,14 +34,22 @@ final class StatusControl {
   private final TimerWheel wheel;
   private final Changes changes;
   private final RunState run;
+  /** Counts failed store calls started by timers ({@link PresenceStats#storeFailures()}). */
+  private final java.util.concurrent.atomic.LongAdder failures;
   /** Runs the expiry's store write off the timer thread (inline for the in-memory store). */
   private final java.util.concurrent.Executor storeCalls;
   private final int changesPerWindow;
   private final long changeWindowNanos;
 
   StatusControl(
-      Users users, TimerWheel wheel, Changes changes, RunState run, EngineSettings settings) {
+      Users users,
+      TimerWheel wheel,
+      Changes changes,
+      RunState run,
+      EngineSettings settings,
+      java.util.concurrent.atomic.LongAdder failures) {
     this.users = users;
+    this.failures = failures;
     this.store = settings.store();
     this.policy = settings.policy();
     this.ticker = settings.ticker();
@@ -150,6 +158,7 @@ final class StatusControl {
         entry.statusTimer = null;
         changes.applied(entry, update);
       } catch (RuntimeException e) {
+        failures.increment();
         log.warn("clearing the expired status of {} failed; retrying in 1 s", Ids.shown(entry.userId), e);
         wheel.schedule(timer, ticker.read() + STORE_RETRY_NANOS);
       } finally {

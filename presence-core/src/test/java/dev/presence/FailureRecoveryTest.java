@@ -62,6 +62,7 @@ class FailureRecoveryTest {
         phone.heartbeat();
       }
       assertThat(store.failedWrites).isPositive();
+      assertThat(presence.stats().storeFailures()).as("counted in the stats").isEqualTo(store.failedWrites);
       assertThat(presence.get("alice").state()).isEqualTo(PresenceState.ONLINE);
 
       store.down = false;

@@ -17,7 +17,7 @@ class StatsTest {
 
   @Test
   void aFreshEngineCountsNothing() {
-    assertThat(h.stats()).isEqualTo(new PresenceStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    assertThat(h.stats()).isEqualTo(new PresenceStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
   }
 
   @Test
