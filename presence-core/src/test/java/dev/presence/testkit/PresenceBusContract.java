@@ -71,9 +71,9 @@ public abstract class PresenceBusContract extends BusContractFixture {
               });
     }
 
-    /** Watches the given users (by short name) and settles. */
+    /** Watches the given users (by short name), waits for the bus to confirm, and settles. */
     public Node watch(String... names) throws Exception {
-      connection.watchUsers(ids(names));
+      connection.watchUsers(ids(names)).toCompletableFuture().get(deliveryTimeout().toMillis(), TimeUnit.MILLISECONDS);
       settle();
       return this;
     }
@@ -105,6 +105,30 @@ public abstract class PresenceBusContract extends BusContractFixture {
     return new PresenceChange(
         new UserPresence(userId, PresenceState.OFFLINE, null, at.minusSeconds(1), version - 1),
         new UserPresence(userId, PresenceState.ONLINE, "v" + version, at, version));
+  }
+
+  @Test
+  public void aWatchIsInForceOnceItsStageCompletesWithNoFurtherWait() throws Exception {
+    Node a = node("a");
+    Node b = node("b");
+
+    b.connection.watchUsers(ids("alice", "bob")).toCompletableFuture()
+        .get(deliveryTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    a.connection.publish(change("alice", 1));
+    a.connection.publish(change("bob", 1));
+
+    assertThat(List.of(b.next().userId(), b.next().userId())).containsExactlyInAnyOrder(user("alice"), user("bob"));
+  }
+
+  @Test
+  public void watchingAnAlreadyWatchedUserCompletesToo() throws Exception {
+    Node b = node("b").watch("alice");
+
+    b.connection.watchUsers(ids("alice")).toCompletableFuture()
+        .get(deliveryTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    node("a").connection.publish(change("alice", 1));
+
+    assertThat(b.next().version()).isEqualTo(1);
   }
 
   @Test

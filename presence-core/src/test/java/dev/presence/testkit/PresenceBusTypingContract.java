@@ -81,7 +81,8 @@ public abstract class PresenceBusTypingContract extends BusContractFixture {
 
     /** Watches the given channels (by short name) and settles. */
     public Node watch(String... channels) throws Exception {
-      connection.watchChannels(ids(channels));
+      connection.watchChannels(ids(channels)).toCompletableFuture()
+          .get(deliveryTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       settle();
       return this;
     }
