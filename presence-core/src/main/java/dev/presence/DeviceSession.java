@@ -158,6 +158,6 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
 
   @Override
   public String toString() {
-    return "DeviceConnection{" + user.userId + "/" + deviceId + ", phase=" + phase + "}";
+    return "DeviceConnection{" + Ids.shown(user.userId) + "/" + Ids.shown(deviceId) + ", phase=" + phase + "}";
   }
 }

@@ -72,29 +72,44 @@ final class PresenceEngine implements Presence {
     this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
     this.users = new Users(wheel);
     GuardedListeners listeners = new GuardedListeners(settings.listeners(), stats.listenerFailures);
-    // Nothing arrives before the hub exists: the bus delivers only what this node watches, and
-    // nothing is watched before the first subscriber.
-    PresenceBus.Connection connection =
-        settings.bus()
-            .join(
-                nodeId,
-                new PresenceBus.Listener() {
-                  @Override
-                  public void onPresenceChange(PresenceChange change) {
-                    listeners.onChange(change); // made on another node: no store write here
-                    hub.onChange(change, null);
-                  }
+    // The bus delivers only what this node watches, and nothing is watched before the first
+    // subscriber; a bus that calls back during join anyway finds no hub yet and is ignored.
+    PresenceBus.Connection connection;
+    try {
+      connection =
+          settings.bus()
+              .join(
+                  nodeId,
+                  new PresenceBus.Listener() {
+                    @Override
+                    public void onPresenceChange(PresenceChange change) {
+                      listeners.onChange(change); // made on another node: no store write here
+                      SubscriptionHub current = hub;
+                      if (current != null) {
+                        current.onChange(change, null);
+                      }
+                    }
 
-                  @Override
-                  public void onTyping(TypingEvent event) {
-                    hub.typing.onRemote(event);
-                  }
+                    @Override
+                    public void onTyping(TypingEvent event) {
+                      SubscriptionHub current = hub;
+                      if (current != null) {
+                        current.typing.onRemote(event);
+                      }
+                    }
 
-                  @Override
-                  public void onResync(Collection<String> userIds) {
-                    hub.resync(userIds);
-                  }
-                });
+                    @Override
+                    public void onResync(Collection<String> userIds) {
+                      SubscriptionHub current = hub;
+                      if (current != null) {
+                        current.resync(userIds);
+                      }
+                    }
+                  });
+    } catch (RuntimeException e) {
+      shutDown(settings); // a node id already on the bus, say: stop the threads made for this engine
+      throw e;
+    }
     this.bus = new GuardedBus(connection, stats.busFailures);
     this.hub = new SubscriptionHub(settings, wheel, bus, stats, run);
     Changes changes = new Changes(stats, listeners, hub, bus, store.publishesChanges());
@@ -373,6 +388,22 @@ final class PresenceEngine implements Presence {
     devices.tellClosed();
     lease.leave(); // the devices stay in grace: reconnects elsewhere move them with no change
     releaseOwned();
+  }
+
+  /** Before the engine exists: stops what the settings made for it. */
+  private static void shutDown(EngineSettings settings) {
+    if (settings.ownsBus()) {
+      settings.bus().close();
+    }
+    if (settings.ownedTimerThread() != null) {
+      settings.ownedTimerThread().shutdownNow();
+    }
+    if (settings.ownedDelivery() != null) {
+      settings.ownedDelivery().shutdown();
+    }
+    if (settings.ownedStoreThread() != null) {
+      settings.ownedStoreThread().shutdown();
+    }
   }
 
   /** Leaves the bus and stops what this engine made for itself. */

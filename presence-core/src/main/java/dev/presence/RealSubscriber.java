@@ -486,6 +486,6 @@ final class RealSubscriber extends TimerNode implements Subscriber {
 
   @Override
   public String toString() {
-    return "Subscriber{watcher=" + watcherUserId + (connection != null ? ", " + connection : "") + "}";
+    return "Subscriber{watcher=" + Ids.shown(watcherUserId) + (connection != null ? ", " + connection : "") + "}";
   }
 }
