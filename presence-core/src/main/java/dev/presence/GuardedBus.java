@@ -53,6 +53,11 @@ final class GuardedBus {
     }
   }
 
+  /** The bus could not confirm a watch it accepted: counted and logged; the bus owns retrying it. */
+  void watchFailed(String userId, Throwable failure) {
+    Guarded.failed(failure, failures, "the bus could not confirm its watch of user {}", Ids.shown(userId));
+  }
+
   void unwatchUser(String userId) {
     try {
       bus.unwatchUsers(List.of(userId));

@@ -172,7 +172,15 @@ final class SubscriptionHub {
           entry.confirmed = confirmed;
           if (!confirmed.isDone()) {
             // Snapshots read before the bus confirmed may have missed a change: read again then.
-            confirmed.thenRunAsync(() -> resync(List.of(userId)), storeCalls);
+            confirmed.whenCompleteAsync(
+                (ok, failure) -> {
+                  if (failure == null) {
+                    resync(List.of(userId));
+                  } else {
+                    bus.watchFailed(userId, failure);
+                  }
+                },
+                storeCalls);
           }
         }
         return;

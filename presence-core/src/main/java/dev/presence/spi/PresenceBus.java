@@ -68,7 +68,11 @@ public interface PresenceBus extends AutoCloseable {
      * confirmed the subscription), so a snapshot read after it misses nothing. The engine reads its
      * snapshot only then.
      *
-     * @return completes when the watch is in force; exceptionally if it cannot be
+     * <p>The bus keeps the set of users it was asked to watch and restores it after a reconnect or a
+     * server change on its own (then asking for a resync): the engine tells it once per user and
+     * does not retry. A watch that cannot be confirmed now completes when it can.
+     *
+     * @return completes when the watch is in force; exceptionally if it never can be
      * @throws NullPointerException if the collection or an id is null
      */
     CompletionStage<Void> watchUsers(Collection<String> userIds);
