@@ -38,7 +38,7 @@ final class Changes {
   void applied(UserEntry entry, StoreUpdate update) {
     entry.lastRecord = update.current();
     status.followStatusExpiry(entry, update.current().statusExpiresAtMillis());
-    StatusMode mode = update.current().mode();
+    StatusMode mode = entry.learnStatus(update.current());
     if (mode != entry.mode) {
       entry.mode = mode;
       if (mode == StatusMode.INVISIBLE) {

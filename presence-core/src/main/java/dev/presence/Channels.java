@@ -25,7 +25,15 @@ final class Channels {
   private final GuardedBus bus;
   private final Visibility visibility;
 
-  Channels(PresenceStore store, GuardedBus bus, Visibility visibility) {
+  /** Re-reads users once the bus confirms their watch; see {@link SubscriptionHub#resyncWhenConfirmed}. */
+  private final java.util.function.Consumer<java.util.Collection<String>> resyncWhenConfirmed;
+
+  Channels(
+      PresenceStore store,
+      GuardedBus bus,
+      Visibility visibility,
+      java.util.function.Consumer<java.util.Collection<String>> resyncWhenConfirmed) {
+    this.resyncWhenConfirmed = resyncWhenConfirmed;
     this.store = store;
     this.bus = bus;
     this.visibility = visibility;
@@ -61,6 +69,7 @@ final class Channels {
     if (needBaseline.isEmpty()) {
       return;
     }
+    resyncWhenConfirmed.accept(List.of(userId)); // a new member's watch may not be confirmed yet
     UserRecord record;
     try {
       record = store.get(userId); // with no lock held: the store may be remote

@@ -461,7 +461,10 @@ final class DeviceLifecycle {
     UserEntry entry = users.get(update.current().userId());
     if (entry != null) {
       synchronized (entry) {
-        if (!entry.retired) {
+        UserRecord last = entry.lastRecord;
+        // The sweep's change is told after the store made it: a write of this node may have been
+        // committed since. Only a record newer than the last one applied may move local state.
+        if (!entry.retired && (last == null || update.current().version() > last.version())) {
           changes.applied(entry, update);
           return;
         }
@@ -502,7 +505,7 @@ final class DeviceLifecycle {
   }
 
   private void reassertLocked(UserEntry entry) {
-    UserRecord known = entry.lastRecord;
+    UserRecord known = entry.statusRecord;
     if (known != null && known.statusSetAtMillis() != 0) {
       // Status first, so an invisible user is invisible again before a device could show her.
       StoreMutation status =
@@ -521,6 +524,10 @@ final class DeviceLifecycle {
       } catch (LimitExceededException full) {
         // Other nodes filled the user's devices meanwhile: this connection cannot stay.
         dropStale(entry, session, CloseReason.REPLACED);
+        if (entry.devices.length == 0) {
+          stats.counted(entry.countedState, PresenceState.OFFLINE);
+          entry.countedState = PresenceState.OFFLINE;
+        }
         continue;
       }
       DeviceRecord held = update.current().device(session.deviceId);

@@ -111,6 +111,12 @@ final class NodeLease extends TimerNode {
   }
 
   private void renewAndSweep() {
+    synchronized (this) { // never interleaved with leave(): a close mid-renewal must not re-join
+      renewAndSweepLocked();
+    }
+  }
+
+  private void renewAndSweepLocked() {
     try {
       if (stopped) {
         return;
@@ -140,8 +146,14 @@ final class NodeLease extends TimerNode {
    * through other nodes move there with no change, then other nodes sweep the rest.
    */
   void leave() {
-    stopped = true;
+    stopped = true; // set before the lock: a renewal about to start sees it and does nothing
     wheel.cancel(this);
+    synchronized (this) {
+      leaveLocked();
+    }
+  }
+
+  private void leaveLocked() {
     NodeMembership current = membership;
     if (current != null) {
       try {

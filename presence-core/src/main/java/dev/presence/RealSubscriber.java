@@ -217,7 +217,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
   /**
    * Waits, with no lock held and at most the store timeout, until the bus confirmed its watch of
    * these users, so the snapshot read next misses no change. A watch confirmed later re-reads its
-   * users then (see {@link SubscriptionHub#addInterest}), so nothing is lost either way.
+   * users then ({@link SubscriptionHub#resyncWhenConfirmed}), so nothing is lost either way.
    */
   private void awaitConfirmation(List<String> userIds) {
     List<CompletableFuture<Void>> pending = null;
@@ -239,8 +239,9 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
-      // Read the snapshot anyway: the watch re-reads its users once the bus confirms it.
+      // Read the snapshot anyway: the users are re-read once the bus confirms (or the failure counted).
     }
+    hub.resyncWhenConfirmed(userIds);
   }
 
   private Edge edgeFor(String userId) {

@@ -72,7 +72,7 @@ final class SubscriptionHub {
     this.flushNanos = settings.flushNanos();
     this.visibility =
         new Visibility(new GuardedVisibility(settings.visibility(), stats.visibilityFailures), store);
-    this.channels = new Channels(store, bus, visibility);
+    this.channels = new Channels(store, bus, visibility, this::resyncWhenConfirmed);
     this.typing = new Typing(channels, visibility, bus, wheel, settings);
   }
 
@@ -168,20 +168,8 @@ final class SubscriptionHub {
           continue; // its last edge just went: it was removed from the map, so the next try is fresh
         }
         if (entry.count++ == 0) {
-          CompletableFuture<Void> confirmed = bus.watchUser(userId).toCompletableFuture();
-          entry.confirmed = confirmed;
-          if (!confirmed.isDone()) {
-            // Snapshots read before the bus confirmed may have missed a change: read again then.
-            confirmed.whenCompleteAsync(
-                (ok, failure) -> {
-                  if (failure == null) {
-                    resync(List.of(userId));
-                  } else {
-                    bus.watchFailed(userId, failure);
-                  }
-                },
-                storeCalls);
-          }
+          // Who needs the confirmation registers for it with no lock held (resyncWhenConfirmed).
+          entry.confirmed = bus.watchUser(userId).toCompletableFuture();
         }
         return;
       }
@@ -189,6 +177,28 @@ final class SubscriptionHub {
   }
 
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  /**
+   * For users whose watch the bus has not confirmed yet: once it does, re-read them (a snapshot read
+   * before may have missed a change); if it never can, count it. Called with no lock held, so a
+   * confirmation that lands meanwhile may run the resync right here.
+   */
+  void resyncWhenConfirmed(Collection<String> userIds) {
+    for (String userId : userIds) {
+      CompletableFuture<Void> confirmed = confirmation(userId);
+      if (!confirmed.isDone() || confirmed.isCompletedExceptionally()) {
+        confirmed.whenCompleteAsync(
+            (ok, failure) -> {
+              if (failure == null) {
+                resync(List.of(userId));
+              } else {
+                bus.watchFailed(userId, failure);
+              }
+            },
+            storeCalls);
+      }
+    }
+  }
 
   /** Completes once the bus confirmed its watch of the user (at once if nothing is pending). */
   CompletableFuture<Void> confirmation(String userId) {

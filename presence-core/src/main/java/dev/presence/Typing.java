@@ -182,25 +182,23 @@ final class Typing {
   }
 
   /**
-   * Under the user lock: the mode of the newer of the record read from the store (before the lock)
-   * and the one this node applied last. For a connected user, going invisible or coming back always
-   * changes what others see, so the version tells which is newer; at equal versions invisibility
-   * wins, failing closed.
+   * Under the user lock: the mode of the newer chosen status ({@link UserEntry#newerStatus}) of the
+   * record read from the store before the lock and the newest this node knows; if neither is newer,
+   * invisibility wins, failing closed. After the store lost its data a record nobody re-asserted yet says "AUTO, never
+   * set", so an invisible user's known status still wins over it.
    */
   private static StatusMode freshestMode(UserEntry user, UserRecord read) {
-    UserRecord applied = user.lastRecord;
     if (read == null) {
       return user.mode;
     }
-    if (applied == null || read.version() > applied.version()) {
-      return read.mode();
+    UserRecord known = user.statusRecord;
+    int newer = known == null ? 1 : UserEntry.newerStatus(read, known);
+    if (newer != 0) {
+      return newer > 0 ? read.mode() : known.mode();
     }
-    if (applied.version() > read.version()) {
-      return applied.mode();
-    }
-    return applied.mode() == StatusMode.INVISIBLE || read.mode() == StatusMode.INVISIBLE
+    return known.mode() == StatusMode.INVISIBLE || read.mode() == StatusMode.INVISIBLE
         ? StatusMode.INVISIBLE
-        : applied.mode();
+        : known.mode();
   }
 
   private void reserveTypingChannel(String userId, String channelId) {

@@ -21,13 +21,17 @@ final class UserEntry {
   boolean retired;
   /** Guarded by this: the pending status expiry, or null. */
   StatusTimer statusTimer;
-  /** The user's chosen status as this node last applied it; read without the lock by typing. */
+  /** The mode of {@link #statusRecord} (AUTO if none); read without the lock by typing. */
   volatile StatusMode mode = StatusMode.AUTO;
-  /**
-   * Guarded by this: the user's record as this node last applied it, or null. Its chosen status
-   * (mode, text, expiry, when it was set) is what this node re-asserts after the store lost its data.
-   */
+  /** Guarded by this: the user's record as this node last applied it, or null. */
   dev.presence.spi.UserRecord lastRecord;
+  /**
+   * Guarded by this: of the records this node applied, the one with the newest chosen status (see
+   * {@link #newerStatus}), or null. Its status (mode, text, expiry, when it was set) is what
+   * this node re-asserts after the store lost its data; a record made after the loss, whose status
+   * nobody re-asserted yet, never replaces it.
+   */
+  dev.presence.spi.UserRecord statusRecord;
   /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
   PresenceState countedState = PresenceState.OFFLINE;
 
@@ -100,6 +104,28 @@ final class UserEntry {
     System.arraycopy(current, 0, shrunk, 0, index);
     System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
     devices = shrunk;
+  }
+
+  /**
+   * Under this: takes the status of {@code record} if it is at least as new as the one known; returns
+   * the mode now known.
+   */
+  StatusMode learnStatus(dev.presence.spi.UserRecord record) {
+    dev.presence.spi.UserRecord known = statusRecord;
+    if (known == null || newerStatus(record, known) >= 0) {
+      statusRecord = record;
+      known = record;
+    }
+    return known.mode();
+  }
+
+  /**
+   * Which record's chosen status is newer: by when it was set, then (within one millisecond) by
+   * version; positive if {@code a}'s, negative if {@code b}'s, 0 if neither can tell.
+   */
+  static int newerStatus(dev.presence.spi.UserRecord a, dev.presence.spi.UserRecord b) {
+    int byTime = Long.compare(a.statusSetAtMillis(), b.statusSetAtMillis());
+    return byTime != 0 ? byTime : Long.compare(a.version(), b.version());
   }
 
   /** Whether the entry holds nothing and may be retired. Guarded by this. */

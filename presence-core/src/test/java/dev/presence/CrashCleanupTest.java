@@ -291,6 +291,31 @@ class CrashCleanupTest {
   }
 
   @Test
+  void anInvisibleUserTypingWhileTheStoreRefillsShowsNoIndicator() {
+    Node a = start("a");
+    Node b = start("b");
+    for (Node node : List.of(a, b)) {
+      node.presence.joinChannel("general", "alice");
+      node.presence.joinChannel("general", "bob");
+    }
+    DeviceConnection alice = a.presence.connect("alice", "phone");
+    a.presence.setStatus("alice", StatusMode.INVISIBLE);
+    RecordingSink bob = new RecordingSink(b.time);
+    b.presence.subscribe("bob", bob).watchChannel("general");
+
+    ((InMemoryPresenceStore) store).clear();
+    alice.typing("general"); // before a's next renewal: the store says "AUTO, never set" now
+    advanceWithHeartbeats(RENEW.plusSeconds(1), alice);
+    alice.typing("general");
+    advance(Duration.ofSeconds(3));
+    alice.typing("general");
+
+    assertThat(bob.typingEvents()).isEmpty();
+    assertThat(bob.changes()).allSatisfy(p -> assertThat(p.state()).isEqualTo(PresenceState.OFFLINE));
+    assertThat(((InMemoryPresenceStore) store).get("alice").mode()).isEqualTo(StatusMode.INVISIBLE);
+  }
+
+  @Test
   void aStoreThatPublishesItsOwnChangesIsNotPublishedAgainByTheEngine() {
     AtomicInteger published = new AtomicInteger();
     store =

@@ -187,12 +187,13 @@ public final class InMemoryPresenceStore implements PresenceStore {
       for (UserRecord record : records.values()) {
         highest = Math.max(highest, record.version());
       }
-      versionBase = ((highest >>> 32) + 1) << 32;
-      records.clear();
-      usersByNode.clear();
+      // Leases first: a device write racing this then finds its node fenced, not an empty store.
       for (Lease lease : leases.values()) {
         lease.state = State.LOST;
       }
+      versionBase = ((highest >>> 32) + 1) << 32;
+      records.clear();
+      usersByNode.clear();
     }
   }
 

@@ -140,11 +140,15 @@ public record UserRecord(
       newExpiry = 0;
       newSetAt = clear.atMillis();
     }
+    boolean reassert = mutation instanceof StoreMutation.SetStatus set && set.reassert();
     if (newDevices == devices
         && newMode == mode
         && Objects.equals(newText, customText)
-        && newExpiry == statusExpiresAtMillis) {
-      return this; // the same status set again keeps the time it was first set
+        && newExpiry == statusExpiresAtMillis
+        && !(reassert && newSetAt != statusSetAtMillis)) {
+      // The same status set again keeps the time it was first set; a re-assert of it records its
+      // time, so an older re-assert arriving later cannot win.
+      return this;
     }
     long newLastLeft = lastLeftMillis;
     if (devices.isEmpty() && !newDevices.isEmpty()) {

@@ -403,6 +403,23 @@ public abstract class NodeLeaseContract {
   }
 
   @Test
+  public void aNewerReassertOfTheDefaultStatusStillBeatsAnOlderInvisibleOneInEitherOrder() {
+    loseAllData();
+    join("a");
+    StoreMutation autoLater = new StoreMutation.SetStatus(StatusMode.AUTO, null, 0, T0 + 20, true);
+    StoreMutation invisibleEarlier = new StoreMutation.SetStatus(StatusMode.INVISIBLE, null, 0, T0 + 10, true);
+
+    store.apply(user("alice"), autoLater, POLICY);
+    store.apply(user("alice"), invisibleEarlier, POLICY);
+    store.apply(user("bob"), invisibleEarlier, POLICY);
+    store.apply(user("bob"), autoLater, POLICY);
+
+    assertThat(store.get(user("alice")).mode()).isEqualTo(StatusMode.AUTO);
+    assertThat(store.get(user("bob")).mode()).isEqualTo(StatusMode.AUTO);
+    assertThat(store.get(user("alice")).statusSetAtMillis()).isEqualTo(T0 + 20);
+  }
+
+  @Test
   public void reassertedStatusesEndWithTheNewestWhateverOrderTheNodesReassertIn() {
     String alice = user("alice");
     loseAllData();
