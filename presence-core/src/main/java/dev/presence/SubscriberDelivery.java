@@ -119,8 +119,17 @@ final class SubscriberDelivery {
    * Returns whether the caller must arm the flush timer.
    */
   private boolean requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+    CloseReason notice;
     synchronized (owner) {
       inFlight = false;
+      notice = closeNotice;
+      closeNotice = null;
+    }
+    if (notice != null) {
+      sink.onClosed(notice); // closed while this rejected call was "in flight": tell it here, once
+      return false;
+    }
+    synchronized (owner) {
       if (owner.closed) {
         return false;
       }
