@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * a replacement past the device limit), heartbeats and client reports, disconnect into grace, and the
  * device timer that ends grace, expires a silent device or marks it idle.
  *
- * <p>Threads: connects, reports and disconnects run on the caller's thread, the device timer on the
- * timer thread. Locks: the user lock ({@link UserEntry}'s monitor) guards every change of a user's
+ * <p>Threads: connects, reports and disconnects run on the caller's thread; the device timer fires on
+ * the timer thread and its work (which may write the store) runs on the store executor, as do
+ * re-asserts and sweeps. Locks: the user lock ({@link UserEntry}'s monitor) guards every change of a user's
  * devices; under it this class may take a channel monitor (ending typing) and a subscriber monitor
  * (closing subscribers bound to a connection), in the order of {@link SubscriptionHub}. Heartbeats and
  * input on an active device take no lock (see {@link #refreshActivity}). A connection's listener is

@@ -46,7 +46,7 @@ record EngineSettings(
     java.time.Duration lease,
     long leaseRenewNanos,
     Executor storeCalls,
-    long storeTimeoutNanos,
+    long busWatchTimeoutNanos,
     ScheduledExecutorService ownedTimerThread,
     boolean ownsBus,
     ExecutorService ownedDelivery,

@@ -265,8 +265,14 @@ public interface Presence extends AutoCloseable {
   String nodeId();
 
   /**
-   * Stops the timers and leaves the bus. Devices stay recorded in the store (so a restarted node or
-   * crash cleanup decides their fate). Idempotent.
+   * Closes the engine: every open connection closes (its {@link ConnectionListener} is told {@link
+   * CloseReason#ENGINE_CLOSED}), every subscriber closes (its sink is told the same), the timers stop,
+   * the node leaves the bus, and it gives up its lease in the store. The devices stay recorded for
+   * the grace period, so clients that reconnect through another node meanwhile move there with no
+   * change; the other nodes then remove the rest, with last seen = now. A rolling deploy thus looks
+   * like reconnects, not like a crash. Returns without waiting for store work already under way.
+   * Afterwards every method but {@link #stats()}, {@link #nodeId()} and {@code close} throws {@link
+   * IllegalStateException}; connection handles report themselves closed. Idempotent.
    */
   @Override
   void close();

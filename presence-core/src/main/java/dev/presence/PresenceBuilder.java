@@ -59,8 +59,8 @@ public final class PresenceBuilder {
   public static final Duration DEFAULT_LEASE_RENEW_INTERVAL = Duration.ofSeconds(5);
   /** Threads of the default store executor: as many store calls can hang before timer work queues. */
   private static final int STORE_THREADS = 4;
-  /** Default bound on how long a caller waits for the store or the bus. */
-  public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(5);
+  /** Default bound on how long a watch waits for the bus to confirm it before reading its snapshot. */
+  public static final Duration DEFAULT_BUS_WATCH_TIMEOUT = Duration.ofSeconds(5);
 
   // ---- settings given so far (null: not set)
 
@@ -76,7 +76,7 @@ public final class PresenceBuilder {
   Duration lease;
   Duration leaseRenewInterval;
   Executor storeExecutor;
-  Duration storeTimeout;
+  Duration busWatchTimeout;
   AggregationPolicy aggregationPolicy;
   PresenceStore store;
   PresenceBus bus;
@@ -180,10 +180,10 @@ public final class PresenceBuilder {
   /**
    * The longest a caller waits for the bus to confirm a watch before reading its snapshot anyway
    * (what changes meanwhile is re-read once the watch is confirmed); at most one minute. Default
-   * {@link #DEFAULT_STORE_TIMEOUT}.
+   * {@link #DEFAULT_BUS_WATCH_TIMEOUT}.
    */
-  public PresenceBuilder storeTimeout(Duration storeTimeout) {
-    this.storeTimeout = once("storeTimeout", this.storeTimeout, storeTimeout);
+  public PresenceBuilder busWatchTimeout(Duration busWatchTimeout) {
+    this.busWatchTimeout = once("busWatchTimeout", this.busWatchTimeout, busWatchTimeout);
     return this;
   }
 
@@ -374,7 +374,7 @@ public final class PresenceBuilder {
     }
     Duration leaseLength = orDefault(lease, DEFAULT_LEASE);
     Duration renewEvery = orDefault(leaseRenewInterval, DEFAULT_LEASE_RENEW_INTERVAL);
-    Duration timeout = orDefault(storeTimeout, DEFAULT_STORE_TIMEOUT);
+    Duration timeout = orDefault(busWatchTimeout, DEFAULT_BUS_WATCH_TIMEOUT);
     if (leaseLength.isNegative() || leaseLength.isZero()) {
       problems.add("lease must be positive but was " + leaseLength);
     }
@@ -382,7 +382,7 @@ public final class PresenceBuilder {
       problems.add("leaseRenewInterval must be positive and shorter than lease (" + leaseLength + ") but was " + renewEvery);
     }
     if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
-      problems.add("storeTimeout must be between PT0.001S and PT1M but was " + timeout);
+      problems.add("busWatchTimeout must be between PT0.001S and PT1M but was " + timeout);
     }
     if (typingChannels < 1 || typingChannels > 1000) {
       problems.add("maxTypingChannelsPerUser must be between 1 and 1000 but was " + typingChannels);
@@ -496,7 +496,7 @@ public final class PresenceBuilder {
     add(out, "lease", lease);
     add(out, "leaseRenewInterval", leaseRenewInterval);
     add(out, "storeExecutor", storeExecutor);
-    add(out, "storeTimeout", storeTimeout);
+    add(out, "busWatchTimeout", busWatchTimeout);
     if (!listeners.isEmpty()) {
       out.add("listeners=" + listeners.size());
     }

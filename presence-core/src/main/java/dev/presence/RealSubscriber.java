@@ -235,7 +235,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     }
     try {
       CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]))
-          .get(hub.storeTimeoutNanos, TimeUnit.NANOSECONDS);
+          .get(hub.busWatchTimeoutNanos, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * {@link TokenBucket}), and its expiry, kept on this node's timer in line with the record.
  *
  * <p>Locks: the user lock only. {@code setStatus} and {@code setStatusFrom} run on the caller's
- * thread, {@code expireStatus} on the timer thread; each writes the store and commits through {@link
- * Changes} under the user lock.
+ * thread, {@code expireStatus} on the store executor (inline on the timer thread for the in-memory
+ * store); each writes the store and commits through {@link Changes} under the user lock.
  */
 final class StatusControl {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -131,7 +131,6 @@ final class StatusControl {
 
   // ---- expiry
 
-  /** The status timer fired: clear the status if the record still has this expiry. Timer thread. */
   /** A status expiry fired on the timer thread: its store write runs on the store executor. */
   void expiryFired(StatusTimer timer) {
     try {
@@ -143,6 +142,7 @@ final class StatusControl {
     }
   }
 
+  /** On the store executor: clears the status if the record still has this expiry. */
   void expireStatus(StatusTimer timer) {
     UserEntry entry = timer.user;
     synchronized (entry) {

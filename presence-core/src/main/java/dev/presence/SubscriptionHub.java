@@ -42,7 +42,7 @@ final class SubscriptionHub {
   /** Runs the store reads of resyncs started by a bus confirmation, off the bus's threads. */
   private final Executor storeCalls;
   /** The longest a watch waits for the bus to confirm before reading its snapshot anyway. */
-  final long storeTimeoutNanos;
+  final long busWatchTimeoutNanos;
   /** Counts sink failures, for the subscribers' {@link GuardedSink}s. */
   final LongAdder sinkFailures;
 
@@ -64,7 +64,7 @@ final class SubscriptionHub {
     this.ticker = settings.ticker();
     this.store = settings.store();
     this.storeCalls = settings.storeCalls();
-    this.storeTimeoutNanos = settings.storeTimeoutNanos();
+    this.busWatchTimeoutNanos = settings.busWatchTimeoutNanos();
     this.sinkFailures = stats.sinkFailures;
     this.delivery = settings.delivery();
     this.ownedDelivery = settings.ownedDelivery();

@@ -240,9 +240,9 @@ class BuilderTest {
     assertThatThrownBy(() -> Presence.builder().lease(Duration.ZERO).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("lease must be positive but was PT0S");
-    assertThatThrownBy(() -> Presence.builder().storeTimeout(Duration.ofMinutes(2)).build())
+    assertThatThrownBy(() -> Presence.builder().busWatchTimeout(Duration.ofMinutes(2)).build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("storeTimeout must be between PT0.001S and PT1M but was PT2M");
+        .hasMessageContaining("busWatchTimeout must be between PT0.001S and PT1M but was PT2M");
     assertThatThrownBy(() -> Presence.builder().lease(Duration.ofSeconds(1)).lease(Duration.ofSeconds(2)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("lease was already set to PT1S");

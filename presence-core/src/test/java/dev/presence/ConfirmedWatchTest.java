@@ -20,7 +20,7 @@ class ConfirmedWatchTest {
   private final InMemoryPresenceStore store = new InMemoryPresenceStore(time);
   private final FaultyPresenceBus bus = new FaultyPresenceBus(new LocalPresenceBus());
   private final Presence a =
-      Fixtures.manual(time).store(store).bus(bus).nodeId("a").storeTimeout(Duration.ofMillis(20)).build();
+      Fixtures.manual(time).store(store).bus(bus).nodeId("a").busWatchTimeout(Duration.ofMillis(20)).build();
   private final Presence b = Fixtures.manual(time).store(store).bus(bus).nodeId("b").build();
 
   @AfterEach

@@ -10,9 +10,10 @@ import java.util.function.Consumer;
  * node's, so clock skew between nodes cannot expire a lease early.
  *
  * <p>Fencing: once a node's lease has run out, the store refuses that node's device writes with
- * {@link NodeFencedException} until it joins again, so a node that paused past its lease cannot write
- * under it. Thread-safe. Calls may reach the network: the engine makes them off its timer thread and
- * outside its locks.
+ * {@link NodeFencedException} until it renews (a lease that ran out unclaimed is revived) or, if it
+ * was claimed, joins again, so a node that paused past its lease cannot write under it. Thread-safe.
+ * Calls may reach the network: the engine makes them on its store executor, outside its locks (for
+ * the in-memory store that executor runs them inline on the timer thread: they do no I/O).
  */
 public interface NodeMembership {
 

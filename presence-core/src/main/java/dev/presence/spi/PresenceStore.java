@@ -29,9 +29,11 @@ public interface PresenceStore extends AutoCloseable {
 
   /**
    * {@link #apply} without blocking the caller: the stage completes with the update, or
-   * exceptionally with what {@code apply} would throw. The engine uses this for every write, so a
-   * remote store should implement it natively; the default runs {@code apply} on the calling thread.
-   * Stages must not complete on a thread the store needs for its own I/O if completing them can block.
+   * exceptionally with what {@code apply} would throw. The default runs {@code apply} on the calling
+   * thread; a remote store should implement it natively. (The engine today writes through {@code
+   * apply}, from the caller's thread or its store executor; this is for callers that must not block,
+   * and for the asynchronous write path the engine will move to.) Stages must not complete on a
+   * thread the store needs for its own I/O if completing them can block.
    *
    * @throws NullPointerException if an argument is null
    */
@@ -73,6 +75,12 @@ public interface PresenceStore extends AutoCloseable {
    */
   default NodeMembership join(
       String nodeId, Duration lease, Duration grace, AggregationPolicy policy, Consumer<StoreUpdate> onChange) {
+    java.util.Objects.requireNonNull(nodeId, "nodeId");
+    java.util.Objects.requireNonNull(policy, "policy");
+    java.util.Objects.requireNonNull(onChange, "onChange");
+    if (lease.isNegative() || lease.isZero() || grace.isNegative()) {
+      throw new IllegalArgumentException("lease must be positive and grace not negative but were " + lease + ", " + grace);
+    }
     return new NodeMembership() {
       @Override
       public String nodeId() {
