@@ -45,7 +45,7 @@ final class Channels {
    * Makes a user a member. Watchers that did not know her get a baseline read from the store; if that
    * read fails the join is undone, so no watcher is left without a baseline.
    */
-  void join(String channelId, String userId) {
+  void join(String channelId, String userId, Typing typing) {
     List<RealSubscriber> needBaseline = new ArrayList<>();
     while (true) {
       Channel channel = channelFor(channelId);
@@ -74,7 +74,7 @@ final class Channels {
     try {
       record = store.get(userId); // with no lock held: the store may be remote
     } catch (RuntimeException e) {
-      leave(channelId, userId, null); // with no baseline its watchers would never see it: undo
+      leave(channelId, userId, typing); // with no baseline its watchers would never see it: undo
       throw e;
     }
     for (RealSubscriber watcher : needBaseline) {
@@ -87,10 +87,7 @@ final class Channels {
     }
   }
 
-  /**
-   * Ends a membership; the member's typing in the channel stops ({@code typing} null: a join undone
-   * before it could type, nothing to stop).
-   */
+  /** Ends a membership; the member's typing in the channel stops. */
   void leave(String channelId, String userId, Typing typing) {
     Channel channel = byId.get(channelId);
     if (channel == null) {
@@ -101,7 +98,7 @@ final class Channels {
         return;
       }
       TypingBurst burst = channel.typing.get(userId);
-      if (burst != null && typing != null) {
+      if (burst != null) {
         typing.endBurst(burst);
       }
       retireIfUnused(channel);

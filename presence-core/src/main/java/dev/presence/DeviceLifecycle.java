@@ -3,6 +3,7 @@ package dev.presence;
 import dev.presence.spi.AggregationPolicy;
 import dev.presence.spi.DeviceActivity;
 import dev.presence.spi.DeviceRecord;
+import dev.presence.spi.NodeFencedException;
 import dev.presence.spi.PresenceStore;
 import dev.presence.spi.StoreMutation;
 import dev.presence.spi.StoreUpdate;
@@ -55,6 +56,8 @@ final class DeviceLifecycle {
   private final int maxDevices;
   private final DeviceOverflow overflow;
   /** Runs timer work that may write the store, off the timer thread (inline for the in-memory store). */
+  /** Called when the store refused a write of this node (fencing); set once by the engine. */
+  private volatile Runnable onFenced = () -> {};
   private final Executor storeCalls;
 
   /** Connections closed under a user lock whose listeners are told once the lock is released. */
@@ -425,6 +428,9 @@ final class DeviceLifecycle {
       } catch (RuntimeException e) {
         // A store outage, or a failing policy: keep the timer alive and check again later.
         stats.storeFailures.increment();
+        if (e instanceof NodeFencedException) {
+          onFenced.run(); // this node's lease ran out or was claimed: renew (or re-join) now
+        }
         log.warn("timer work for {} failed; retrying in 1 s", session, e);
         wheel.schedule(session, now + STORE_RETRY_NANOS);
       } finally {
@@ -453,6 +459,11 @@ final class DeviceLifecycle {
   }
 
   // ---- many servers: sweeps and re-assert
+
+  /** Wires what happens when the store refuses a write of this node: an early lease renewal. */
+  void onFenced(Runnable renewSoon) {
+    this.onFenced = renewSoon;
+  }
 
   /**
    * A lease sweep (of a dead node, or of this node's previous life) changed a user's record: commit

@@ -142,6 +142,16 @@ final class NodeLease extends TimerNode {
   }
 
   /**
+   * A device write of this node was refused (fenced): renew now rather than at the next interval, so
+   * a node back from a pause re-joins and re-asserts as soon as it can.
+   */
+  void renewSoon() {
+    if (!stopped) {
+      wheel.schedule(this, ticker.read());
+    }
+  }
+
+  /**
    * Stops renewing and leaves: the devices stay for the grace period, so clients that reconnect
    * through other nodes move there with no change, then other nodes sweep the rest.
    */

@@ -140,6 +140,7 @@ final class PresenceEngine implements Presence {
               }
             },
             stats.storeFailures);
+    devices.onFenced(lease::renewSoon);
     try {
       lease.start(); // sweeps what a previous life of this node left, before anything is served
     } catch (RuntimeException e) {
@@ -276,7 +277,7 @@ final class PresenceEngine implements Presence {
     Ids.check("channelId", channelId);
     Ids.check("userId", userId);
     run.checkOpen();
-    hub.channels.join(channelId, userId);
+    hub.channels.join(channelId, userId, hub.typing);
   }
 
   @Override
