@@ -64,7 +64,9 @@
 
   // ----------------------------------------------------------------------------------------- join
 
-  const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,39}$/u;
+  // The server's rule (UserNames): ASCII only, so no look-alike names (Cyrillic letters, zero-width
+  // or right-to-left characters) can pass for someone else.
+  const NAME = /^[A-Za-z0-9._-]{1,40}$/;
 
   function showJoin(message) {
     el.app.hidden = true;
@@ -77,7 +79,7 @@
   function join(name) {
     name = name.trim();
     if (!NAME.test(name)) {
-      showJoin('Use 1 to 40 letters, digits, spaces, dots, dashes or underscores.');
+      showJoin('Use 1 to 40 letters (a-z, A-Z), digits, dots, dashes or underscores.');
       return;
     }
     me = name;
@@ -114,8 +116,9 @@
     reconnectTimer = null;
     setConn(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'connecting…' : 'reconnecting…');
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const token = params.get('token');   // with the server's --secret: a signed name, passed on as is
     const socket = new WebSocket(scheme + '://' + location.host + '/ws?user=' + encodeURIComponent(me)
-        + '&device=' + encodeURIComponent(deviceId));
+        + '&device=' + encodeURIComponent(deviceId) + (token ? '&token=' + encodeURIComponent(token) : ''));
     ws = socket;
     debug.connects++;
     socket.onopen = () => send({ type: 'subscribe', channelId: channel });
