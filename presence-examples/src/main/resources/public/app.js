@@ -87,6 +87,7 @@
     el.join.hidden = true;
     el.app.hidden = false;
     el.meName.textContent = me;
+    el.meName.title = me;
     document.title = me + ' · presence chat demo';
     renderMessages();
     connect();              // the idle timer starts with the first snapshot
@@ -101,6 +102,8 @@
     document.body.dataset.conn = state;
     el.conn.textContent = text;
     debug.connected = state === 'connected';
+    // Only a fresh snapshot makes the people list live again; until then it is the last known state.
+    if (state !== 'connected') el.app.dataset.stale = 'true';
   }
 
   function send(message) {
@@ -191,8 +194,9 @@
     applySelf(snapshot.you);
     renderContacts();
     renderTyping();
-    renderMessages();
+    renderMessages(true);
     setConn('connected', 'connected');
+    el.app.dataset.stale = 'false';
     // Tell the server where this device stands, then keep it alive.
     if (document.hidden) send({ type: 'visibility', visible: false });
     else if (idle) send({ type: 'status', status: 'idle' });
@@ -272,7 +276,11 @@
       const who = document.createElement('div');
       const name = document.createElement('div');
       name.className = 'name';
-      name.textContent = userId;
+      name.title = userId;                  // long names are cut with an ellipsis
+      const nameText = document.createElement('span');
+      nameText.className = 'name-text';
+      nameText.textContent = userId;
+      name.append(nameText);
       if (userId === me) {
         const tag = document.createElement('span');
         tag.className = 'you-tag';
@@ -455,10 +463,13 @@
     if (message.channelId !== channel || messages.has(message.id)) return;
     messages.set(message.id, message);
     if (typing.delete(message.userId)) renderTyping();
-    renderMessages();
+    renderMessages(message.userId === me);
   }
 
-  function renderMessages() {
+  // Keeps the newest message in view, unless the reader has scrolled up to read older ones.
+  function renderMessages(toNewest) {
+    const list = el.messages;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
     if (messages.size === 0) {
       const li = document.createElement('li');
       li.className = 'empty';
@@ -476,6 +487,7 @@
       const author = document.createElement('span');
       author.className = 'author';
       author.textContent = m.userId;
+      author.title = m.userId;
       const time = document.createElement('time');
       time.textContent = new Date(m.at - serverOffset).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
       meta.append(author, time);
@@ -484,7 +496,7 @@
       li.append(meta, p);
       return li;
     }));
-    el.messages.scrollTop = el.messages.scrollHeight;
+    if (toNewest || atBottom) list.scrollTop = list.scrollHeight;
   }
 
   // ----------------------------------------------------------------------------------------- misc
