@@ -247,6 +247,11 @@ public final class ChatServer implements AutoCloseable {
     return presence;
   }
 
+  /** The listening socket's accept queue (backlog), as configured on its connector. */
+  public int acceptQueue() {
+    return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getAcceptQueueSize();
+  }
+
   /** The number of open WebSockets. */
   public int openSockets() {
     return sockets.size();

@@ -28,7 +28,7 @@ class ChatDemoOptionsTest {
     assertThat(options.heartbeatTtl()).isEqualTo(Duration.ofSeconds(45));
     assertThat(options.allowedOrigins()).isEmpty();
     assertThat(options.secret()).isNull();
-    assertThat(options.acceptQueue()).isEqualTo(1024);
+    assertThat(options.acceptQueue()).isEqualTo(4096);
   }
 
   @Test
