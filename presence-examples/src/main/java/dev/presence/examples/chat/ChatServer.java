@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,6 +84,10 @@ public final class ChatServer implements AutoCloseable {
   static final int MAX_DEVICE_CHARS = 64;
   static final int MAX_ECHO_CHARS = 64;
   static final int HISTORY = 100;
+  private static final int HTTP_THREADS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+  /** What pages send most, answered without parsing JSON (the page writes exactly these). */
+  private static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
+  private static final String ACTIVITY = "{\"type\":\"activity\"}";
   /** A slow reader whose close frame cannot get through is cut off this long after it. */
   private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(5);
 
@@ -139,6 +145,18 @@ public final class ChatServer implements AutoCloseable {
             return thread;
           });
 
+  /** The sinks never block (they queue frames on the socket), so one delivery thread per core is enough. */
+  private final ExecutorService delivery =
+      Executors.newFixedThreadPool(
+          Runtime.getRuntime().availableProcessors(),
+          task -> {
+            Thread thread = new Thread(task, "chat-delivery");
+            thread.setDaemon(true);
+            return thread;
+          });
+  /** The JSON of each user's latest presence entry, built once for all the subscribers it goes to. */
+  private final Map<String, PresenceJson> presenceJson = new ConcurrentHashMap<>();
+
   private ChatServer(DemoOptions options, PresenceBackend backend, Limits limits, Authenticator authenticator) {
     this.options = options;
     this.backend = backend;
@@ -153,12 +171,18 @@ public final class ChatServer implements AutoCloseable {
             .flushInterval(options.flush())
             .heartbeatTtl(options.heartbeatTtl())
             .maxSubscriptionsPerSubscriber(limits.channelsPerSocket())
+            .deliveryExecutor(delivery)
             .build();
     this.app =
         Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
               config.startup.showOldJavalinVersionWarning = false;
+              // Nothing here blocks (frames go out asynchronously), so a few threads per core do;
+              // Javalin's default of 250 only added context switches under load.
+              QueuedThreadPool pool = new QueuedThreadPool(HTTP_THREADS, 4);
+              pool.setName("chat-http");
+              config.jetty.threadPool = pool;
               config.staticFiles.add("/public", Location.CLASSPATH);
               // Our own connector, for its accept queue (Jetty's default backlog of 50 drops
               // connection attempts in a reconnect storm); Javalin then adds none of its own.
@@ -303,6 +327,7 @@ public final class ChatServer implements AutoCloseable {
     } finally {
       cutoffs.shutdownNow();
       presence.close();
+      delivery.shutdown();
     }
   }
 
@@ -432,9 +457,22 @@ public final class ChatServer implements AutoCloseable {
     if (socket == null) {
       return;
     }
+    String text = ctx.message();
+    if (text.equals(HEARTBEAT) || text.equals(ACTIVITY)) { // the common case, without a parse
+      boolean open;
+      try {
+        open = text.equals(HEARTBEAT) ? socket.connection.heartbeat() : socket.connection.activity();
+      } catch (IllegalStateException e) {
+        open = false;
+      }
+      if (!open) {
+        socket.close(CLOSE_EXPIRED, "connection expired or taken over; reconnect");
+      }
+      return;
+    }
     JsonNode message;
     try {
-      message = json.readTree(ctx.message());
+      message = json.readTree(text);
     } catch (JsonProcessingException e) {
       message = null;
     }
@@ -704,6 +742,23 @@ public final class ChatServer implements AutoCloseable {
     return out;
   }
 
+  /** One user's presence as it was last written, kept per user so each entry is serialized once. */
+  private record PresenceJson(UserPresence presence, String json) {}
+
+  /**
+   * The JSON of one presence entry. Every subscriber that gets the same entry (same user, version,
+   * state, text and last seen) shares one string; a viewer who sees it differently gets its own.
+   */
+  private String presenceEntry(UserPresence p) {
+    PresenceJson cached = presenceJson.get(p.userId());
+    if (cached != null && cached.presence().equals(p)) {
+      return cached.json();
+    }
+    String entry = write(presenceJson(p));
+    presenceJson.put(p.userId(), new PresenceJson(p, entry));
+    return entry;
+  }
+
   private ObjectNode typingJson(TypingEvent event) {
     ObjectNode out = json.createObjectNode();
     out.put("type", event.kind() == TypingEvent.Kind.STOPPED ? "typing-stopped" : "typing");
@@ -757,11 +812,14 @@ public final class ChatServer implements AutoCloseable {
 
     @Override
     public void onPresence(List<UserPresence> changes) {
-      ObjectNode out = json.createObjectNode();
-      out.put("type", "presence");
-      ArrayNode users = out.putArray("users");
-      changes.forEach(p -> users.add(presenceJson(p)));
-      send(write(out));
+      StringBuilder frame = new StringBuilder(32 + 120 * changes.size()).append("{\"type\":\"presence\",\"users\":[");
+      for (int i = 0; i < changes.size(); i++) {
+        if (i > 0) {
+          frame.append(',');
+        }
+        frame.append(presenceEntry(changes.get(i)));
+      }
+      send(frame.append("]}").toString());
     }
 
     @Override

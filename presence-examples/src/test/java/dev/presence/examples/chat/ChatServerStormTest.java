@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A small reconnect storm in the build (issue 12, item 9): 1,000 real WebSocket clients connect,
- * drop and reconnect at once, and the kernel drops none of their connection attempts. The storm of
+ * drop and reconnect at once, and the kernel drops none of their connection attempts; the server's
+ * thread count stays bounded meanwhile. The storm of
  * 5,000 is run by hand with {@code scripts/storm.sh} (its result is in the README).
  */
 class ChatServerStormTest {
@@ -34,6 +35,14 @@ class ChatServerStormTest {
       storm.dropAll();
       ReconnectStorm.Wave reconnect = storm.connectAll();
       storm.dropAll();
+
+      // A thousand sockets need no thousand threads: Jetty's pool is sized to the cores, delivery too.
+      long httpThreads = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("chat-http")).count();
+      long engineThreads =
+          Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("presence-delivery-" + server.presence().nodeId() + "-"))
+              .count();
+      assertThat(httpThreads).isBetween(1L, (long) Math.max(16, 4 * Runtime.getRuntime().availableProcessors()));
+      assertThat(engineThreads).as("the engine's own delivery pool is not used").isZero();
 
       for (ReconnectStorm.Wave wave : new ReconnectStorm.Wave[] {connect, reconnect}) {
         assertThat(wave.subscribed()).as(wave.toString()).isEqualTo(CLIENTS);
