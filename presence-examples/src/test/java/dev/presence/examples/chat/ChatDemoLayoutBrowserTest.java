@@ -208,6 +208,29 @@ class ChatDemoLayoutBrowserTest {
   }
 
   @Test
+  void withASecretThePagePassesItsTokenOnAndARefusalShowsTheReason() {
+    String secret = "a-browser-test-secret-of-length";
+    PresenceBackend tokenBackend = PresenceBackend.inMemory();
+    try (ChatServer tokens =
+        ChatServer.start(
+            new DemoOptions(0, Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMillis(150), Duration.ofSeconds(10))
+                .withSecret(secret),
+            tokenBackend)) {
+      String token = new HmacTokenAuthenticator(secret).issue("alice", java.time.Instant.now().plusSeconds(600));
+      session.driver.get("http://127.0.0.1:" + tokens.port() + "/?name=alice&token=" + token);
+      wait("the page connects with its token").until(d -> "connected".equals(js(d, "return document.body.dataset.conn")));
+
+      session.driver.get("http://127.0.0.1:" + tokens.port() + "/?name=mallory");
+      wait("the page returns to the name form with the reason")
+          .until(d -> !(Boolean) js(d, "return document.getElementById('join').hidden"));
+      assertThat((String) js(session.driver, "return document.getElementById('join-error').textContent"))
+          .contains("'token' is missing");
+    } finally {
+      tokenBackend.close();
+    }
+  }
+
+  @Test
   void theFaviconIsServedAndTheConsoleShowsNoError() {
     session.consoleMessages(); // earlier pages' messages
     openPage(1280, "");
