@@ -64,7 +64,9 @@
 
   // ----------------------------------------------------------------------------------------- join
 
-  const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,39}$/u;
+  // The server's rule (UserNames): ASCII only, so no look-alike names (Cyrillic letters, zero-width
+  // or right-to-left characters) can pass for someone else.
+  const NAME = /^[A-Za-z0-9._-]{1,40}$/;
 
   function showJoin(message) {
     el.app.hidden = true;
@@ -77,7 +79,7 @@
   function join(name) {
     name = name.trim();
     if (!NAME.test(name)) {
-      showJoin('Use 1 to 40 letters, digits, spaces, dots, dashes or underscores.');
+      showJoin('Use 1 to 40 letters (a-z, A-Z), digits, dots, dashes or underscores.');
       return;
     }
     me = name;
@@ -85,6 +87,7 @@
     el.join.hidden = true;
     el.app.hidden = false;
     el.meName.textContent = me;
+    el.meName.title = me;
     document.title = me + ' · presence chat demo';
     renderMessages();
     connect();              // the idle timer starts with the first snapshot
@@ -99,6 +102,8 @@
     document.body.dataset.conn = state;
     el.conn.textContent = text;
     debug.connected = state === 'connected';
+    // Only a fresh snapshot makes the people list live again; until then it is the last known state.
+    if (state !== 'connected') el.app.dataset.stale = 'true';
   }
 
   function send(message) {
@@ -114,8 +119,9 @@
     reconnectTimer = null;
     setConn(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'connecting…' : 'reconnecting…');
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const token = params.get('token');   // with the server's --secret: a signed name, passed on as is
     const socket = new WebSocket(scheme + '://' + location.host + '/ws?user=' + encodeURIComponent(me)
-        + '&device=' + encodeURIComponent(deviceId));
+        + '&device=' + encodeURIComponent(deviceId) + (token ? '&token=' + encodeURIComponent(token) : ''));
     ws = socket;
     debug.connects++;
     socket.onopen = () => send({ type: 'subscribe', channelId: channel });
@@ -188,8 +194,9 @@
     applySelf(snapshot.you);
     renderContacts();
     renderTyping();
-    renderMessages();
+    renderMessages(true);
     setConn('connected', 'connected');
+    el.app.dataset.stale = 'false';
     // Tell the server where this device stands, then keep it alive.
     if (document.hidden) send({ type: 'visibility', visible: false });
     else if (idle) send({ type: 'status', status: 'idle' });
@@ -269,7 +276,11 @@
       const who = document.createElement('div');
       const name = document.createElement('div');
       name.className = 'name';
-      name.textContent = userId;
+      name.title = userId;                  // long names are cut with an ellipsis
+      const nameText = document.createElement('span');
+      nameText.className = 'name-text';
+      nameText.textContent = userId;
+      name.append(nameText);
       if (userId === me) {
         const tag = document.createElement('span');
         tag.className = 'you-tag';
@@ -452,10 +463,13 @@
     if (message.channelId !== channel || messages.has(message.id)) return;
     messages.set(message.id, message);
     if (typing.delete(message.userId)) renderTyping();
-    renderMessages();
+    renderMessages(message.userId === me);
   }
 
-  function renderMessages() {
+  // Keeps the newest message in view, unless the reader has scrolled up to read older ones.
+  function renderMessages(toNewest) {
+    const list = el.messages;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
     if (messages.size === 0) {
       const li = document.createElement('li');
       li.className = 'empty';
@@ -473,6 +487,7 @@
       const author = document.createElement('span');
       author.className = 'author';
       author.textContent = m.userId;
+      author.title = m.userId;
       const time = document.createElement('time');
       time.textContent = new Date(m.at - serverOffset).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
       meta.append(author, time);
@@ -481,7 +496,7 @@
       li.append(meta, p);
       return li;
     }));
-    el.messages.scrollTop = el.messages.scrollHeight;
+    if (toNewest || atBottom) list.scrollTop = list.scrollHeight;
   }
 
   // ----------------------------------------------------------------------------------------- misc

@@ -6,6 +6,8 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -78,7 +80,17 @@ public final class ChatDemo {
             + ", ttl "
             + DemoOptions.format(options.heartbeatTtl())
             + ")");
-    out.println("open " + server.url() + " in two browser windows; Ctrl+C stops");
+    if (options.secret() == null) {
+      out.println("open " + server.url() + " in two browser windows; Ctrl+C stops");
+    } else {
+      // Stands in for a login: only the holder of the secret can mint these links.
+      HmacTokenAuthenticator tokens = new HmacTokenAuthenticator(options.secret());
+      Instant expires = Instant.now().plus(Duration.ofDays(1));
+      out.println("names are checked with --secret; open these two links (valid for a day); Ctrl+C stops");
+      for (String name : new String[] {"alice", "bob"}) {
+        out.println("  " + server.url() + "?name=" + name + "&token=" + tokens.issue(name, expires));
+      }
+    }
     out.flush();
     return 0;
   }

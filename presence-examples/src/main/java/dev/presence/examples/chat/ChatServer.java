@@ -1,8 +1,10 @@
 package dev.presence.examples.chat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.presence.DeviceConnection;
@@ -17,7 +19,11 @@ import dev.presence.TypingEvent;
 import dev.presence.UserPresence;
 import dev.presence.spi.UserRecord;
 import io.javalin.Javalin;
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.Context;
+import io.javalin.http.ForbiddenResponse;
 import io.javalin.http.staticfiles.Location;
+import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
@@ -33,7 +39,16 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.api.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +60,15 @@ import org.slf4j.LoggerFactory;
  * <p>The engine never sees a socket: each WebSocket gets one {@link DeviceConnection} (its device)
  * and one {@link Subscriber} whose {@link PresenceSink} writes JSON to that socket. Chat messages and
  * their history are the application's part and stay in this class (node-local).
+ *
+ * <p>What a hostile client meets: the upgrade is refused with 403 from a page of another origin and
+ * with 400 for a malformed query; who the client is comes from an {@link Authenticator} and must
+ * pass {@link UserNames}; every socket's outgoing queue is bounded ({@link Limits}), a reader that
+ * falls behind is closed with 1008; chat messages are rate-limited per socket; a refused request
+ * gets an {@code error} frame and changes nothing.
+ *
+ * <p>Thread-safe: Jetty calls the socket handlers from its threads, the engine calls the sinks from
+ * its delivery threads.
  */
 public final class ChatServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChatServer.class);
@@ -53,24 +77,91 @@ public final class ChatServer implements AutoCloseable {
   public static final int CLOSE_BAD_REQUEST = 4400;
   /** WebSocket close code for a connection the engine no longer knows (expired, or taken over). */
   public static final int CLOSE_EXPIRED = 4001;
+  /** WebSocket close code for a client that broke a limit (it read too slowly). */
+  public static final int CLOSE_POLICY = 1008;
 
-  static final int MAX_NAME_CHARS = 40;
   static final int MAX_MESSAGE_CHARS = 2000;
+  static final int MAX_DEVICE_CHARS = 64;
+  static final int MAX_ECHO_CHARS = 64;
   static final int HISTORY = 100;
+  private static final int HTTP_THREADS = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+  /** What pages send most, answered without parsing JSON (the page writes exactly these). */
+  private static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
+  private static final String ACTIVITY = "{\"type\":\"activity\"}";
+  /** A slow reader whose close frame cannot get through is cut off this long after it. */
+  private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(5);
+
+  /**
+   * The per-socket limits.
+   *
+   * @param sendQueueBytes bytes of frames that may wait to be written to one socket; past it the
+   *     socket is closed with {@link #CLOSE_POLICY}
+   * @param sendQueueMessages frames that may wait to be written to one socket; the same
+   * @param messageBurst chat messages one socket may send at once (a token bucket's size)
+   * @param messageRefill one more chat message is allowed per this interval
+   * @param channelsPerSocket channels one socket may subscribe to (the engine's limit per subscriber)
+   */
+  public record Limits(
+      int sendQueueBytes, int sendQueueMessages, int messageBurst, Duration messageRefill, int channelsPerSocket) {
+
+    /**
+     * Checks the limits.
+     *
+     * @throws IllegalArgumentException if a number is below 1 or the refill is not positive
+     */
+    public Limits {
+      if (sendQueueBytes < 1 || sendQueueMessages < 1 || messageBurst < 1 || channelsPerSocket < 1) {
+        throw new IllegalArgumentException("every limit must be at least 1: " + this);
+      }
+      if (messageRefill.isZero() || messageRefill.isNegative()) {
+        throw new IllegalArgumentException("messageRefill must be positive but was " + messageRefill);
+      }
+    }
+
+    /** 1 MiB or 1,000 frames queued per socket; 10 messages at once, then 1 per second; 100 channels. */
+    public static Limits defaults() {
+      return new Limits(1 << 20, 1_000, 10, Duration.ofSeconds(1), 100);
+    }
+  }
 
   private final DemoOptions options;
   private final PresenceBackend backend;
+  private final Limits limits;
+  private final Authenticator authenticator;
   private final Presence presence;
   private final Javalin app;
-  private final ObjectMapper json = new ObjectMapper();
+  // Non-ASCII is escaped, so a frame's length in characters is its length in bytes.
+  private final ObjectMapper json = JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
   private final Map<String, ChatSocket> sockets = new ConcurrentHashMap<>();
   private final Map<String, Set<ChatSocket>> channelSockets = new ConcurrentHashMap<>();
   private final Map<String, Deque<ObjectNode>> history = new ConcurrentHashMap<>();
   private final AtomicLong messageIds = new AtomicLong();
+  private final AtomicLong slowReadersClosed = new AtomicLong();
+  private final ScheduledExecutorService cutoffs =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "chat-slow-reader-cutoff");
+            thread.setDaemon(true);
+            return thread;
+          });
 
-  private ChatServer(DemoOptions options, PresenceBackend backend) {
+  /** The sinks never block (they queue frames on the socket), so one delivery thread per core is enough. */
+  private final ExecutorService delivery =
+      Executors.newFixedThreadPool(
+          Runtime.getRuntime().availableProcessors(),
+          task -> {
+            Thread thread = new Thread(task, "chat-delivery");
+            thread.setDaemon(true);
+            return thread;
+          });
+  /** The JSON of each user's latest presence entry, built once for all the subscribers it goes to. */
+  private final Map<String, PresenceJson> presenceJson = new ConcurrentHashMap<>();
+
+  private ChatServer(DemoOptions options, PresenceBackend backend, Limits limits, Authenticator authenticator) {
     this.options = options;
     this.backend = backend;
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
     this.presence =
         Presence.builder()
             .store(backend.store())
@@ -79,21 +170,45 @@ public final class ChatServer implements AutoCloseable {
             .idleAfter(options.idle())
             .flushInterval(options.flush())
             .heartbeatTtl(options.heartbeatTtl())
+            .maxSubscriptionsPerSubscriber(limits.channelsPerSocket())
+            .deliveryExecutor(delivery)
             .build();
     this.app =
         Javalin.create(
             config -> {
               config.startup.showJavalinBanner = false;
               config.startup.showOldJavalinVersionWarning = false;
+              // Nothing here blocks (frames go out asynchronously), so a few threads per core do;
+              // Javalin's default of 250 only added context switches under load.
+              QueuedThreadPool pool = new QueuedThreadPool(HTTP_THREADS, 4);
+              pool.setName("chat-http");
+              config.jetty.threadPool = pool;
               config.staticFiles.add("/public", Location.CLASSPATH);
-              // Pages heartbeat far more often than this; it only reaps sockets that went silent.
+              // Our own connector, for its accept queue (Jetty's default backlog of 50 drops
+              // connection attempts in a reconnect storm); Javalin then adds none of its own.
+              config.jetty.addConnector(
+                  (server, http) -> {
+                    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                    connector.setHost("127.0.0.1");
+                    connector.setPort(options.port());
+                    connector.setAcceptQueueSize(options.acceptQueue());
+                    return connector;
+                  });
               config.jetty.modifyWebSocketServletFactory(
-                  factory -> factory.setIdleTimeout(Duration.ofMinutes(2)));
+                  factory -> {
+                    // Pages heartbeat far more often than this; it only reaps sockets that went silent.
+                    factory.setIdleTimeout(Duration.ofMinutes(2));
+                    // A chat message is at most 2,000 characters, 6 bytes each when escaped.
+                    factory.setMaxTextMessageSize(16 * 1024);
+                    factory.setMaxBinaryMessageSize(1024);
+                  });
+              config.routes.wsBeforeUpgrade("/ws", this::checkUpgrade);
               config.routes.ws(
                   "/ws",
                   ws -> {
                     ws.onConnect(this::onConnect);
                     ws.onMessage(this::onMessage);
+                    ws.onBinaryMessage(this::onBinaryMessage);
                     ws.onClose(this::onClose);
                     ws.onError(ctx -> closed(ctx.sessionId()));
                   });
@@ -101,16 +216,41 @@ public final class ChatServer implements AutoCloseable {
   }
 
   /**
-   * Builds the engine on {@code backend} and starts serving on 127.0.0.1.
+   * Builds the engine on {@code backend} and starts serving on 127.0.0.1, with the default {@link
+   * Limits} and the authenticator the options ask for: {@link HmacTokenAuthenticator} with a secret,
+   * {@link Authenticator#trustingUserParameter()} without.
    *
    * @throws RuntimeException if the port cannot be bound; the engine is closed again then
    */
   public static ChatServer start(DemoOptions options, PresenceBackend backend) {
-    ChatServer server = new ChatServer(options, backend);
+    return start(options, backend, Limits.defaults());
+  }
+
+  /**
+   * Like {@link #start(DemoOptions, PresenceBackend)} with other limits.
+   *
+   * @throws RuntimeException if the port cannot be bound; the engine is closed again then
+   */
+  public static ChatServer start(DemoOptions options, PresenceBackend backend, Limits limits) {
+    Authenticator authenticator =
+        options.secret() == null
+            ? Authenticator.trustingUserParameter()
+            : new HmacTokenAuthenticator(options.secret());
+    return start(options, backend, limits, authenticator);
+  }
+
+  /**
+   * Starts the server with an authenticator of your own: where real authentication plugs in.
+   *
+   * @throws RuntimeException if the port cannot be bound; the engine is closed again then
+   */
+  public static ChatServer start(
+      DemoOptions options, PresenceBackend backend, Limits limits, Authenticator authenticator) {
+    ChatServer server = new ChatServer(options, backend, limits, authenticator);
     try {
-      server.app.start("127.0.0.1", options.port());
+      server.app.start();
     } catch (RuntimeException e) {
-      server.presence.close();
+      server.close();
       throw e;
     }
     return server;
@@ -131,9 +271,33 @@ public final class ChatServer implements AutoCloseable {
     return presence;
   }
 
+  /** The listening socket's accept queue (backlog), as configured on its connector. */
+  public int acceptQueue() {
+    return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getAcceptQueueSize();
+  }
+
   /** The number of open WebSockets. */
   public int openSockets() {
     return sockets.size();
+  }
+
+  /** How many sockets were closed because they did not read what was sent to them fast enough. */
+  public long slowReadersClosed() {
+    return slowReadersClosed.get();
+  }
+
+  /**
+   * The origins whose pages may open a WebSocket: the server's own page under each loopback name,
+   * and {@link DemoOptions#allowedOrigins()}.
+   */
+  public Set<String> allowedOrigins() {
+    int port = port();
+    Set<String> origins = new java.util.LinkedHashSet<>();
+    origins.add("http://localhost:" + port);
+    origins.add("http://127.0.0.1:" + port);
+    origins.add("http://[::1]:" + port);
+    origins.addAll(options.allowedOrigins());
+    return origins;
   }
 
   /**
@@ -161,40 +325,101 @@ public final class ChatServer implements AutoCloseable {
     try {
       app.stop();
     } finally {
+      cutoffs.shutdownNow();
       presence.close();
+      delivery.shutdown();
+    }
+  }
+
+  // ------------------------------------------------------------------------------- the upgrade
+
+  /**
+   * Runs before the WebSocket upgrade. Browsers send the page's origin with every WebSocket, and any
+   * page may try to open one to localhost as any user (cross-site WebSocket hijacking), so only the
+   * demo's own page and the configured origins get through. Clients that are not browsers send no
+   * origin and are let through; they cannot ride on a user's browser.
+   */
+  private void checkUpgrade(Context ctx) {
+    if (!QueryStrings.isWellFormed(ctx.queryString())) {
+      log.warn("refused a WebSocket upgrade from {}: malformed percent-encoding in the query", ctx.ip());
+      throw new BadRequestResponse("malformed percent-encoding in the query string");
+    }
+    String origin = ctx.header("Origin");
+    if (origin != null && !allowedOrigins().contains(origin.toLowerCase(Locale.ROOT))) {
+      log.warn("refused a WebSocket upgrade from origin {}", printable(origin, 100));
+      throw new ForbiddenResponse("WebSockets from origin " + printable(origin, 100) + " are not allowed");
     }
   }
 
   // ------------------------------------------------------------------------------- socket events
 
   private void onConnect(WsConnectContext ctx) {
-    String user = ctx.queryParam("user");
+    String problem;
+    String user = null;
+    try {
+      user =
+          authenticator.authenticate(
+              new Authenticator.Request() {
+                @Override
+                public String queryParam(String name) {
+                  return ctx.queryParam(name);
+                }
+
+                @Override
+                public String header(String name) {
+                  return ctx.header(name);
+                }
+              });
+      problem = UserNames.problem(user);
+    } catch (Authenticator.AuthenticationException e) {
+      problem = e.getMessage();
+    }
     String device = ctx.queryParam("device");
-    String problem = null;
-    if (user == null || user.isBlank()) {
-      problem = "the query parameter 'user' is missing";
-    } else if (device == null || device.isBlank()) {
-      problem = "the query parameter 'device' is missing";
-    } else if (!user.equals(user.strip()) || user.length() > MAX_NAME_CHARS) {
-      problem = "a name has 1 to " + MAX_NAME_CHARS + " characters and no spaces around it";
+    if (problem == null) {
+      problem = deviceProblem(device);
     }
     DeviceConnection connection = null;
     if (problem == null) {
       try {
-        connection = presence.connect(user, device, DeviceInfo.of(Platform.WEB));
+        connection = openConnection(user, device);
       } catch (IllegalArgumentException e) { // invalid id, or the user is at its device limit
         problem = e.getMessage();
       }
     }
     if (problem != null) {
       ctx.send(error(problem));
-      ctx.closeSession(CLOSE_BAD_REQUEST, "bad request");
+      ctx.closeSession(CLOSE_BAD_REQUEST, printable(problem, 120));
       return;
     }
     ChatSocket socket = new ChatSocket(ctx, connection);
     socket.subscriber = presence.subscribe(connection, socket);
     sockets.put(ctx.sessionId(), socket);
     log.info("{} connected (device {})", user, device);
+  }
+
+  /**
+   * The one place where a WebSocket becomes a device connection of the engine. When the engine can
+   * report the connections it ends itself (heartbeat TTL, takeover, device replaced), the listener
+   * that closes the socket at once with {@link #CLOSE_EXPIRED} goes here.
+   */
+  private DeviceConnection openConnection(String userId, String deviceId) {
+    return presence.connect(userId, deviceId, DeviceInfo.of(Platform.WEB));
+  }
+
+  private static String deviceProblem(String device) {
+    if (device == null || device.isEmpty()) {
+      return "the query parameter 'device' is missing";
+    }
+    if (device.length() > MAX_DEVICE_CHARS) {
+      return "a device id has at most " + MAX_DEVICE_CHARS + " characters";
+    }
+    for (int i = 0; i < device.length(); i++) {
+      char c = device.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')) {
+        return "a device id may contain only ASCII letters, digits, '.', '_' and '-'";
+      }
+    }
+    return null;
   }
 
   private void onClose(WsCloseContext ctx) {
@@ -207,10 +432,12 @@ public final class ChatServer implements AutoCloseable {
       return;
     }
     for (String channel : socket.channels) {
-      Set<ChatSocket> members = channelSockets.get(channel);
-      if (members != null) {
-        members.remove(socket);
-      }
+      channelSockets.computeIfPresent(
+          channel,
+          (id, members) -> {
+            members.remove(socket);
+            return members.isEmpty() ? null : members;
+          });
     }
     // The device stays counted for the grace period: a reload or a reconnect within it shows nothing.
     socket.connection.disconnect();
@@ -218,35 +445,56 @@ public final class ChatServer implements AutoCloseable {
     log.info("{} disconnected (device {})", socket.connection.userId(), socket.connection.deviceId());
   }
 
+  private void onBinaryMessage(WsBinaryMessageContext ctx) {
+    ChatSocket socket = sockets.get(ctx.sessionId());
+    if (socket != null) {
+      socket.send(error("binary frames are not supported; send JSON text"));
+    }
+  }
+
   private void onMessage(WsMessageContext ctx) {
     ChatSocket socket = sockets.get(ctx.sessionId());
     if (socket == null) {
       return;
     }
+    String text = ctx.message();
+    if (text.equals(HEARTBEAT) || text.equals(ACTIVITY)) { // the common case, without a parse
+      boolean open;
+      try {
+        open = text.equals(HEARTBEAT) ? socket.connection.heartbeat() : socket.connection.activity();
+      } catch (IllegalStateException e) {
+        open = false;
+      }
+      if (!open) {
+        socket.close(CLOSE_EXPIRED, "connection expired or taken over; reconnect");
+      }
+      return;
+    }
     JsonNode message;
     try {
-      message = json.readTree(ctx.message());
+      message = json.readTree(text);
     } catch (JsonProcessingException e) {
+      message = null;
+    }
+    if (message == null || !message.isObject()) {
       socket.send(error("a message must be a JSON object"));
       return;
     }
-    String type = message.path("type").asText("");
     DeviceConnection connection = socket.connection;
     try {
+      String type = string(message, "type");
       boolean open =
           switch (type) {
             case "heartbeat" -> connection.heartbeat();
             case "activity" -> connection.activity();
-            case "visibility" -> connection.setVisible(message.path("visible").asBoolean(true));
+            case "visibility" -> connection.setVisible(bool(message, "visible"));
             case "status" -> status(socket, message);
-            case "typing-start" -> connection.typing(channelOf(message));
-            case "typing-stop" -> connection.stopTyping(channelOf(message));
+            case "typing-start" -> connection.typing(string(message, "channelId"));
+            case "typing-stop" -> connection.stopTyping(string(message, "channelId"));
             case "message" -> chatMessage(socket, message);
             case "subscribe" -> subscribe(socket, message);
-            default -> {
-              socket.send(error("unknown message type '" + type + "'"));
-              yield true;
-            }
+            default -> throw new IllegalArgumentException(
+                "unknown message type '" + printable(type, MAX_ECHO_CHARS) + "'");
           };
       if (!open) {
         socket.close(CLOSE_EXPIRED, "connection expired or taken over; reconnect");
@@ -266,8 +514,11 @@ public final class ChatServer implements AutoCloseable {
    * with the optional {@code text}, on every device.
    */
   private boolean status(ChatSocket socket, JsonNode message) {
-    String status = message.path("status").asText("");
+    String status = string(message, "status");
     JsonNode textNode = message.get("text");
+    if (textNode != null && !textNode.isNull() && !textNode.isTextual()) {
+      throw new IllegalArgumentException("'text' must be a string or null");
+    }
     String text = textNode == null || textNode.isNull() ? null : textNode.asText().strip();
     if (text != null && text.isEmpty()) {
       text = null;
@@ -292,24 +543,48 @@ public final class ChatServer implements AutoCloseable {
         return true;
       default:
         throw new IllegalArgumentException(
-            "status must be online, idle, auto, dnd or invisible but was '" + status + "'");
+            "status must be online, idle, auto, dnd or invisible but was '" + printable(status, MAX_ECHO_CHARS) + "'");
     }
   }
 
+  /**
+   * Joins the channel and watches it. A refused watch (a limit, a bad id) leaves the user where it
+   * was: a member only if it was one before.
+   */
   private boolean subscribe(ChatSocket socket, JsonNode message) {
-    String channelId = channelOf(message);
+    String channelId = string(message, "channelId");
     String userId = socket.connection.userId();
+    boolean wasMember = presence.channelMembers(channelId).contains(userId); // checks the id, too
     presence.joinChannel(channelId, userId);
     // Presence batches that arrive while the snapshot is being built wait until it has been sent:
     // the engine only delivers changes newer than the snapshot, so they go out after it, in order.
     socket.hold();
     String snapshotJson = null;
     try {
-      PresenceSnapshot snapshot = socket.subscriber.watchChannel(channelId);
+      PresenceSnapshot snapshot;
+      try {
+        snapshot = socket.subscriber.watchChannel(channelId);
+      } catch (RuntimeException e) {
+        if (!wasMember && !subscribedElsewhere(socket, channelId)) {
+          presence.leaveChannel(channelId, userId);
+        }
+        throw e;
+      }
       socket.channels.add(channelId);
-      channelSockets.computeIfAbsent(channelId, id -> ConcurrentHashMap.newKeySet()).add(socket);
+      channelSockets.compute(
+          channelId,
+          (id, members) -> {
+            Set<ChatSocket> set = members == null ? ConcurrentHashMap.newKeySet() : members;
+            set.add(socket);
+            return set;
+          });
       if (!sockets.containsKey(socket.ctx.sessionId())) { // closed meanwhile: do not leave it listed
-        channelSockets.get(channelId).remove(socket);
+        channelSockets.computeIfPresent(
+            channelId,
+            (id, members) -> {
+              members.remove(socket);
+              return members.isEmpty() ? null : members;
+            });
       }
       ObjectNode out = json.createObjectNode();
       out.put("type", "snapshot");
@@ -346,14 +621,35 @@ public final class ChatServer implements AutoCloseable {
     return true;
   }
 
-  private boolean chatMessage(ChatSocket socket, JsonNode message) {
-    String channelId = channelOf(message);
-    if (!socket.channels.contains(channelId)) {
-      throw new IllegalArgumentException("subscribe to channel '" + channelId + "' before sending to it");
+  /** Whether another socket of the same user is subscribed to the channel (and needs the membership). */
+  private boolean subscribedElsewhere(ChatSocket socket, String channelId) {
+    for (ChatSocket other : sockets.values()) {
+      if (other != socket
+          && other.connection.userId().equals(socket.connection.userId())
+          && other.channels.contains(channelId)) {
+        return true;
+      }
     }
-    String text = message.path("text").asText("").strip();
+    return false;
+  }
+
+  private boolean chatMessage(ChatSocket socket, JsonNode message) {
+    String channelId = string(message, "channelId");
+    String text = string(message, "text").strip();
+    if (!socket.channels.contains(channelId)) {
+      throw new IllegalArgumentException(
+          "subscribe to channel '" + printable(channelId, MAX_ECHO_CHARS) + "' before sending to it");
+    }
     if (text.isEmpty() || text.length() > MAX_MESSAGE_CHARS) {
       throw new IllegalArgumentException("a message has 1 to " + MAX_MESSAGE_CHARS + " characters");
+    }
+    if (!socket.messages.tryTake(System.nanoTime())) {
+      throw new IllegalArgumentException(
+          "too many messages: at most "
+              + limits.messageBurst()
+              + " at once, then one per "
+              + DemoOptions.format(limits.messageRefill())
+              + "; this one was not sent");
     }
     if (!socket.connection.messageSent(channelId)) { // ends the sender's typing indicator
       return false;
@@ -372,19 +668,51 @@ public final class ChatServer implements AutoCloseable {
         log.removeFirst();
       }
     }
-    String text1 = write(out);
+    String frame = write(out);
     for (ChatSocket member : channelSockets.getOrDefault(channelId, Set.of())) {
-      member.send(text1);
+      member.send(frame);
     }
     return true;
   }
 
-  private static String channelOf(JsonNode message) {
-    JsonNode channel = message.get("channelId");
-    if (channel == null || !channel.isTextual()) {
-      throw new IllegalArgumentException("'channelId' is missing");
+  /** A required string field; says whether it is missing or of another type. */
+  private static String string(JsonNode message, String field) {
+    JsonNode value = message.get(field);
+    if (value == null || value.isNull()) {
+      throw new IllegalArgumentException("'" + field + "' is missing");
     }
-    return channel.asText();
+    if (!value.isTextual()) {
+      throw new IllegalArgumentException("'" + field + "' must be a string");
+    }
+    return value.asText();
+  }
+
+  /** A required boolean field; says whether it is missing or of another type. */
+  private static boolean bool(JsonNode message, String field) {
+    JsonNode value = message.get(field);
+    if (value == null || value.isNull()) {
+      throw new IllegalArgumentException("'" + field + "' is missing");
+    }
+    if (!value.isBoolean()) {
+      throw new IllegalArgumentException("'" + field + "' must be true or false");
+    }
+    return value.booleanValue();
+  }
+
+  /**
+   * Client-supplied text made safe to echo in a message, log or close reason: at most {@code max}
+   * characters (then "..."), printable ASCII only (anything else as "?").
+   */
+  static String printable(String text, int max) {
+    StringBuilder out = new StringBuilder(Math.min(text.length(), max) + 3);
+    for (int i = 0; i < text.length() && i < max; i++) {
+      char c = text.charAt(i);
+      out.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    if (text.length() > max) {
+      out.append("...");
+    }
+    return out.toString();
   }
 
   // ------------------------------------------------------------------------------- JSON
@@ -412,6 +740,23 @@ public final class ChatServer implements AutoCloseable {
     }
     out.put("version", p.version());
     return out;
+  }
+
+  /** One user's presence as it was last written, kept per user so each entry is serialized once. */
+  private record PresenceJson(UserPresence presence, String json) {}
+
+  /**
+   * The JSON of one presence entry. Every subscriber that gets the same entry (same user, version,
+   * state, text and last seen) shares one string; a viewer who sees it differently gets its own.
+   */
+  private String presenceEntry(UserPresence p) {
+    PresenceJson cached = presenceJson.get(p.userId());
+    if (cached != null && cached.presence().equals(p)) {
+      return cached.json();
+    }
+    String entry = write(presenceJson(p));
+    presenceJson.put(p.userId(), new PresenceJson(p, entry));
+    return entry;
   }
 
   private ObjectNode typingJson(TypingEvent event) {
@@ -442,14 +787,23 @@ public final class ChatServer implements AutoCloseable {
 
   // ------------------------------------------------------------------------------- one socket
 
-  /** One WebSocket: its device connection, its subscriber, and the sink that writes to it. */
+  /**
+   * One WebSocket: its device connection, its subscriber, the sink that writes to it, and its
+   * limits. Frames go out through Jetty's asynchronous send; what is queued and not yet written is
+   * counted, and a socket past {@link Limits} is closed instead of growing the heap.
+   */
   private final class ChatSocket implements PresenceSink {
     final WsContext ctx;
     final DeviceConnection connection;
     final Set<String> channels = ConcurrentHashMap.newKeySet();
+    final TokenBucket messages = new TokenBucket(limits.messageBurst(), limits.messageRefill(), System.nanoTime());
     volatile Subscriber subscriber;
     private final List<String> held = new ArrayList<>();
     private int holding;
+    // Decremented by Jetty's write callbacks, so atomic rather than guarded by this.
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicInteger queuedFrames = new AtomicInteger();
+    private boolean overflowed;
 
     ChatSocket(WsContext ctx, DeviceConnection connection) {
       this.ctx = ctx;
@@ -458,11 +812,14 @@ public final class ChatServer implements AutoCloseable {
 
     @Override
     public void onPresence(List<UserPresence> changes) {
-      ObjectNode out = json.createObjectNode();
-      out.put("type", "presence");
-      ArrayNode users = out.putArray("users");
-      changes.forEach(p -> users.add(presenceJson(p)));
-      send(write(out));
+      StringBuilder frame = new StringBuilder(32 + 120 * changes.size()).append("{\"type\":\"presence\",\"users\":[");
+      for (int i = 0; i < changes.size(); i++) {
+        if (i > 0) {
+          frame.append(',');
+        }
+        frame.append(presenceEntry(changes.get(i)));
+      }
+      send(frame.append("]}").toString());
     }
 
     @Override
@@ -472,7 +829,7 @@ public final class ChatServer implements AutoCloseable {
       }
     }
 
-    /** Sends now, or after the snapshot being built. Jetty queues the frame; this never blocks. */
+    /** Sends now, or after the snapshot being built. Never blocks. */
     synchronized void send(String text) {
       if (holding > 0) {
         held.add(text);
@@ -495,12 +852,48 @@ public final class ChatServer implements AutoCloseable {
       }
     }
 
+    /** Called with this socket's lock held, so frames are queued in order. */
     private void sendNow(String text) {
+      if (overflowed) {
+        return;
+      }
+      int bytes = text.length(); // ASCII only (non-ASCII is escaped)
+      if (queuedFrames.get() + 1 > limits.sendQueueMessages()
+          || queuedBytes.get() + bytes > limits.sendQueueBytes()) {
+        overflowed = true;
+        closeSlowReader();
+        return;
+      }
+      queuedFrames.incrementAndGet();
+      queuedBytes.addAndGet(bytes);
+      Runnable written =
+          () -> {
+            queuedFrames.decrementAndGet();
+            queuedBytes.addAndGet(-bytes);
+          };
       try {
-        ctx.send(text);
+        ctx.session.sendText(text, Callback.from(written, failure -> written.run()));
       } catch (RuntimeException e) { // the socket is closing; its close event cleans up
+        written.run();
         log.debug("send to {} failed", connection.userId(), e);
       }
+    }
+
+    private void closeSlowReader() {
+      slowReadersClosed.incrementAndGet();
+      String reason =
+          "too slow: " + queuedFrames.get() + " frames, " + queuedBytes.get() + " bytes waiting to be sent";
+      log.warn("closing the socket of {} (device {}): {}", connection.userId(), connection.deviceId(), reason);
+      close(CLOSE_POLICY, reason);
+      // The close frame waits behind the queue; a reader that never reads is cut off.
+      cutoffs.schedule(
+          () -> {
+            if (ctx.session.isOpen()) {
+              ctx.session.disconnect();
+            }
+          },
+          CLOSE_DEADLINE.toMillis(),
+          TimeUnit.MILLISECONDS);
     }
 
     void close(int code, String reason) {

@@ -1,6 +1,8 @@
 package dev.presence.examples.chat;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,8 +16,61 @@ import java.util.regex.Pattern;
  *     engine's own backstop)
  * @param flush the presence throttle: each page gets at most one presence batch per interval
  * @param heartbeatTtl how long a tab may go without a heartbeat before it is gone
+ * @param allowedOrigins page origins allowed to open a WebSocket besides the server's own ({@code
+ *     http://localhost:PORT}, {@code http://127.0.0.1:PORT}, {@code http://[::1]:PORT}); each is
+ *     {@code scheme://host[:port]}, lower case
+ * @param secret null for the trusting default (the {@code user} parameter is the identity), or the
+ *     secret of {@link HmacTokenAuthenticator}: then only signed tokens are believed
+ * @param acceptQueue the listening socket's backlog: connection attempts the kernel queues until the
+ *     server accepts them (a reconnect storm needs room)
  */
-public record DemoOptions(int port, Duration grace, Duration idle, Duration flush, Duration heartbeatTtl) {
+public record DemoOptions(
+    int port,
+    Duration grace,
+    Duration idle,
+    Duration flush,
+    Duration heartbeatTtl,
+    List<String> allowedOrigins,
+    String secret,
+    int acceptQueue) {
+
+  /** Copies the origin list, so the record stays immutable. */
+  public DemoOptions {
+    allowedOrigins = List.copyOf(allowedOrigins);
+  }
+
+  /** Options with the default origins, no secret and the default accept queue. */
+  public DemoOptions(int port, Duration grace, Duration idle, Duration flush, Duration heartbeatTtl) {
+    this(port, grace, idle, flush, heartbeatTtl, List.of(), null, DEFAULT_ACCEPT_QUEUE);
+  }
+
+  /** These options on another port (0 for any free one). */
+  public DemoOptions withPort(int newPort) {
+    return new DemoOptions(newPort, grace, idle, flush, heartbeatTtl, allowedOrigins, secret, acceptQueue);
+  }
+
+  /** These options with other allowed origins (besides the server's own). */
+  public DemoOptions withAllowedOrigins(List<String> origins) {
+    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, origins, secret, acceptQueue);
+  }
+
+  /** These options with a token secret (null for the trusting default). */
+  public DemoOptions withSecret(String tokenSecret) {
+    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, allowedOrigins, tokenSecret, acceptQueue);
+  }
+
+  /** These options with another accept queue size. */
+  public DemoOptions withAcceptQueue(int backlog) {
+    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, allowedOrigins, secret, backlog);
+  }
+
+  /** {@code secret} is never printed. */
+  @Override
+  public String toString() {
+    return "DemoOptions[port=" + port + ", grace=" + grace + ", idle=" + idle + ", flush=" + flush
+        + ", heartbeatTtl=" + heartbeatTtl + ", allowedOrigins=" + allowedOrigins
+        + ", secret=" + (secret == null ? "none" : "(set)") + ", acceptQueue=" + acceptQueue + "]";
+  }
 
   /** The default port. */
   public static final int DEFAULT_PORT = 8080;
@@ -27,6 +82,12 @@ public record DemoOptions(int port, Duration grace, Duration idle, Duration flus
   public static final Duration DEFAULT_FLUSH = Duration.ofSeconds(1);
   /** The default heartbeat TTL: the engine's default, 45 s (pages heartbeat every 15 s). */
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(45);
+  /**
+   * The default accept queue: room for a reconnect storm of thousands (Jetty's own default is 50, and
+   * 1,024 still dropped 499 of 5,000 reconnecting clients). Linux caps it at {@code
+   * net.core.somaxconn}, 4,096 by default since kernel 5.4.
+   */
+  public static final int DEFAULT_ACCEPT_QUEUE = 4096;
 
   /** Every option at its default. */
   public static DemoOptions defaults() {
@@ -37,12 +98,18 @@ public record DemoOptions(int port, Duration grace, Duration idle, Duration flus
   public static final String USAGE =
       String.join(
           System.lineSeparator(),
-          "usage: chat-demo [--port N] [--grace D] [--idle D] [--flush D] [--ttl D]",
+          "usage: chat-demo [--port N] [--grace D] [--idle D] [--flush D] [--ttl D] [--allowed-origin URL]...",
+          "                 [--secret S] [--accept-queue N]",
           "  --port N    HTTP port on 127.0.0.1, 0 for any free port (default 8080)",
           "  --grace D   a closed tab still counts for D before its user goes offline (default 10s)",
           "  --idle D    a user shows idle after D without mouse, key, scroll or touch input (default 2m)",
           "  --flush D   each page gets at most one presence batch per D; 0 sends at once (default 1s, at most 1m)",
           "  --ttl D     a tab that sends no heartbeat for D is gone (default 45s)",
+          "  --allowed-origin URL  also accept WebSockets from pages at URL (scheme://host[:port]); repeatable",
+          "              (default: only the demo's own page)",
+          "  --secret S  believe only names signed with S (16 or more characters) in a 'token' parameter;",
+          "              prints links with tokens (default: the name typed in the page is believed)",
+          "  --accept-queue N  connection attempts the kernel queues for the server (default 4096)",
           "  --help      print this help",
           "Durations are a whole number with a unit: 500ms, 10s, 2m, 1h. Options may also be written --port=9090.");
 
@@ -78,6 +145,9 @@ public record DemoOptions(int port, Duration grace, Duration idle, Duration flus
     Duration idle = DEFAULT_IDLE;
     Duration flush = DEFAULT_FLUSH;
     Duration ttl = DEFAULT_TTL;
+    List<String> origins = new ArrayList<>();
+    String secret = null;
+    int acceptQueue = DEFAULT_ACCEPT_QUEUE;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -91,7 +161,8 @@ public record DemoOptions(int port, Duration grace, Duration idle, Duration flus
         value = arg.substring(eq + 1);
       }
       switch (name) {
-        case "--port", "--grace", "--idle", "--flush", "--ttl" -> {
+        case "--port", "--grace", "--idle", "--flush", "--ttl", "--allowed-origin", "--secret",
+            "--accept-queue" -> {
           if (value == null) {
             if (i + 1 >= args.length) {
               throw new UsageException(name + " needs a value");
@@ -112,10 +183,42 @@ public record DemoOptions(int port, Duration grace, Duration idle, Duration flus
           }
         }
         case "--ttl" -> ttl = duration(name, value, false);
+        case "--allowed-origin" -> origins.add(origin(value));
+        case "--secret" -> {
+          if (value.length() < 16) {
+            throw new UsageException("--secret must have at least 16 characters");
+          }
+          secret = value;
+        }
+        case "--accept-queue" -> acceptQueue = acceptQueue(value);
         default -> throw new AssertionError(name);
       }
     }
-    return new DemoOptions(port, grace, idle, flush, ttl);
+    return new DemoOptions(port, grace, idle, flush, ttl, origins, secret, acceptQueue);
+  }
+
+  private static final Pattern ORIGIN = Pattern.compile("https?://[a-z0-9.\\[\\]:-]+");
+
+  /** {@code scheme://host[:port]}, as a browser sends it in the Origin header (lower case, no path). */
+  private static String origin(String value) throws UsageException {
+    String origin = value.toLowerCase(Locale.ROOT);
+    if (!ORIGIN.matcher(origin).matches()) {
+      throw new UsageException(
+          "--allowed-origin must look like http://host:port (no path) but was '" + value + "'");
+    }
+    return origin;
+  }
+
+  private static int acceptQueue(String value) throws UsageException {
+    try {
+      int backlog = Integer.parseInt(value);
+      if (backlog >= 1 && backlog <= 65_535) {
+        return backlog;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException("--accept-queue must be a number from 1 to 65535 but was '" + value + "'");
   }
 
   private static int port(String value) throws UsageException {

@@ -26,6 +26,21 @@ class ChatDemoOptionsTest {
     assertThat(options.idle()).isEqualTo(Duration.ofMinutes(2));
     assertThat(options.flush()).isEqualTo(Duration.ofSeconds(1));
     assertThat(options.heartbeatTtl()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(options.allowedOrigins()).isEmpty();
+    assertThat(options.secret()).isNull();
+    assertThat(options.acceptQueue()).isEqualTo(4096);
+  }
+
+  @Test
+  void originsSecretAndAcceptQueueAreRead() throws Exception {
+    DemoOptions options =
+        DemoOptions.parse(
+            "--allowed-origin", "http://LOCALHOST:3000", "--allowed-origin=https://chat.example",
+            "--secret", "0123456789abcdef", "--accept-queue=4096");
+    assertThat(options.allowedOrigins()).containsExactly("http://localhost:3000", "https://chat.example");
+    assertThat(options.secret()).isEqualTo("0123456789abcdef");
+    assertThat(options.acceptQueue()).isEqualTo(4096);
+    assertThat(options.toString()).doesNotContain("0123456789abcdef");
   }
 
   @Test
@@ -59,6 +74,11 @@ class ChatDemoOptionsTest {
         "--flush,2m | --flush must be at most 1m but was 2m",
         "--flush=1.5s | --flush must be a duration like 500ms, 10s, 2m or 1h but was '1.5s'",
         "8080 | unknown option '8080'",
+        "--allowed-origin,http://x.example/page | --allowed-origin must look like http://host:port (no path) but was 'http://x.example/page'",
+        "--allowed-origin,*.example | --allowed-origin must look like http://host:port (no path) but was '*.example'",
+        "--secret,short | --secret must have at least 16 characters",
+        "--accept-queue,0 | --accept-queue must be a number from 1 to 65535 but was '0'",
+        "--accept-queue,many | --accept-queue must be a number from 1 to 65535 but was 'many'",
       })
   void aBadOptionIsNamedInOneLine(String args, String message) {
     assertThatThrownBy(() -> DemoOptions.parse(args.split(",")))

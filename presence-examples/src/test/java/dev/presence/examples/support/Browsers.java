@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.OutputType;
@@ -19,6 +22,9 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
  * Real headless Chromium for the browser tests, from the system's own binaries: nothing is
@@ -92,6 +98,49 @@ public final class Browsers {
       }
     }
 
+    /**
+     * Makes the page's viewport exactly {@code width} by {@code height} CSS pixels (DevTools device
+     * metrics), as a window of that size would have; the page lays itself out again.
+     */
+    public void viewport(int width, int height) {
+      driver.executeCdpCommand(
+          "Emulation.setDeviceMetricsOverride",
+          Map.of("width", width, "height", height, "deviceScaleFactor", 1, "mobile", false));
+    }
+
+    /**
+     * Saves a PNG of the whole page, not only the viewport, to target/screenshots/{name}.png (DevTools
+     * {@code Page.captureScreenshot} beyond the viewport).
+     */
+    public Path fullPageScreenshot(String name) {
+      Object width = js(driver, "return document.documentElement.scrollWidth");
+      Object height = js(driver, "return document.documentElement.scrollHeight");
+      Map<String, Object> shot =
+          driver.executeCdpCommand(
+              "Page.captureScreenshot",
+              Map.of(
+                  "format", "png",
+                  "captureBeyondViewport", true,
+                  "clip", Map.of("x", 0, "y", 0, "width", width, "height", height, "scale", 1)));
+      try {
+        Files.createDirectories(SCREENSHOTS);
+        Path target = SCREENSHOTS.resolve(name + ".png");
+        Files.write(target, Base64.getDecoder().decode((String) shot.get("data")));
+        return target;
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot save screenshot " + name, e);
+      }
+    }
+
+    /** The browser console's messages since the last call (errors such as a 404 included). */
+    public List<String> consoleMessages() {
+      List<String> messages = new ArrayList<>();
+      for (LogEntry entry : driver.manage().logs().get(LogType.BROWSER)) {
+        messages.add(entry.getLevel() + " " + entry.getMessage());
+      }
+      return messages;
+    }
+
     @Override
     public void close() {
       try {
@@ -131,6 +180,9 @@ public final class Browsers {
         "--no-first-run",
         "--window-size=1180,760",
         "--user-data-dir=" + profile.toAbsolutePath());
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
     try {
       ChromeDriver driver = new ChromeDriver(service, options);
       driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));

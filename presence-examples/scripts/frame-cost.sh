@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Server CPU per WebSocket frame of the chat demo, by hand: for each mode (heartbeat = the baseline, status = every
+# frame a status change fanned out to a team of 10), start a fresh demo server, load it with CLIENTS WebSockets
+# sending RATE frames per second each, and print the server's CPU time per frame read or written. Loopback only;
+# ends by itself. Run from the repository root after
+#   mvn -q -pl presence-examples -am package -DskipTests
+# Usage: presence-examples/scripts/frame-cost.sh [CLIENTS=2000] [RATE=1] [SECONDS=30]
+# JFR=1 also records a flight recording of each server to presence-examples/target/frame-cost-MODE.jfr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+clients=${1:-2000}
+rate=${2:-1}
+seconds=${3:-30}
+port=${FRAME_COST_PORT:-18182}
+[ -f target/presence-demo.jar ] && [ -d target/test-classes ] || { echo "build first: mvn -q -pl presence-examples -am package -DskipTests" >&2; exit 2; }
+[ "$(ulimit -n)" -ge $((clients * 2 + 200)) ] || ulimit -n $((clients * 2 + 200))
+
+for mode in heartbeat status; do
+  jfr=()
+  if [ "${JFR:-0}" = 1 ]; then jfr=("-XX:StartFlightRecording=filename=target/frame-cost-$mode.jfr,settings=profile"); fi
+  java "${jfr[@]}" -jar target/presence-demo.jar --port "$port" > "target/frame-cost-$mode-server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q "open http" "target/frame-cost-$mode-server.log" && break; sleep 0.2; done
+  java -cp target/test-classes dev.presence.examples.load.FrameCost "$port" "$server" "$clients" "$mode" "$rate" "$seconds"
+  echo "  server threads at the end: $(ls /proc/$server/task | wc -l)"
+  kill "$server"; wait "$server" 2>/dev/null || true
+done
