@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.presence.CloseReason;
 import dev.presence.DeviceConnection;
+import dev.presence.DeviceOverflow;
 import dev.presence.DeviceInfo;
 import dev.presence.Platform;
 import dev.presence.Presence;
@@ -171,6 +173,8 @@ public final class ChatServer implements AutoCloseable {
             .flushInterval(options.flush())
             .heartbeatTtl(options.heartbeatTtl())
             .maxSubscriptionsPerSubscriber(limits.channelsPerSocket())
+            // Whoever opens many tabs under a name replaces the oldest instead of locking it out.
+            .deviceOverflow(DeviceOverflow.REPLACE_LEAST_RECENTLY_ACTIVE)
             .deliveryExecutor(delivery)
             .build();
     this.app =
@@ -381,7 +385,7 @@ public final class ChatServer implements AutoCloseable {
     DeviceConnection connection = null;
     if (problem == null) {
       try {
-        connection = openConnection(user, device);
+        connection = openConnection(user, device, ctx);
       } catch (IllegalArgumentException e) { // invalid id, or the user is at its device limit
         problem = e.getMessage();
       }
@@ -398,12 +402,36 @@ public final class ChatServer implements AutoCloseable {
   }
 
   /**
-   * The one place where a WebSocket becomes a device connection of the engine. When the engine can
-   * report the connections it ends itself (heartbeat TTL, takeover, device replaced), the listener
-   * that closes the socket at once with {@link #CLOSE_EXPIRED} goes here.
+   * The one place where a WebSocket becomes a device connection of the engine. When the engine ends
+   * the connection itself (heartbeat TTL, a newer socket of the same device took over, the device
+   * was replaced past the device limit), its listener closes the socket at once with {@link
+   * #CLOSE_EXPIRED} and the reason, rather than when the client next speaks.
    */
-  private DeviceConnection openConnection(String userId, String deviceId) {
-    return presence.connect(userId, deviceId, DeviceInfo.of(Platform.WEB));
+  private DeviceConnection openConnection(String userId, String deviceId, WsContext ctx) {
+    return presence.connect(
+        userId,
+        deviceId,
+        DeviceInfo.of(Platform.WEB),
+        (connection, reason) -> {
+          if (reason == CloseReason.DISCONNECTED || reason == CloseReason.ENGINE_CLOSED) {
+            return; // the socket closed, or the server is stopping and closes every socket itself
+          }
+          try {
+            ctx.closeSession(CLOSE_EXPIRED, closeText(reason));
+          } catch (RuntimeException e) {
+            log.debug("closing the socket of {} failed", connection.userId(), e);
+          }
+        });
+  }
+
+  /** What a client is told when the engine ended its connection. */
+  static String closeText(CloseReason reason) {
+    return switch (reason) {
+      case EXPIRED -> "expired: no heartbeat within the TTL; reconnect";
+      case TAKEN_OVER -> "taken over by a newer connection of this device";
+      case REPLACED -> "replaced: the user reached its device limit and this tab was the least active";
+      default -> reason.name().toLowerCase(java.util.Locale.ROOT) + "; reconnect";
+    };
   }
 
   private static String deviceProblem(String device) {

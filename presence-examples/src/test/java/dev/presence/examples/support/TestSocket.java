@@ -17,6 +17,7 @@ import java.util.function.Predicate;
  * message and the close code, and waits for a wanted message with a bounded poll.
  */
 public final class TestSocket implements AutoCloseable {
+  private volatile String closeReason;
   private static final HttpClient CLIENT = HttpClient.newHttpClient();
 
   private final LinkedBlockingQueue<String> inbox = new LinkedBlockingQueue<>();
@@ -113,6 +114,11 @@ public final class TestSocket implements AutoCloseable {
     }
   }
 
+  /** The reason the server gave when it closed the socket, or null. */
+  public String closeReason() {
+    return closeReason;
+  }
+
   /** Whether the server closed the socket. */
   public boolean isClosed() {
     return closed.isDone();
@@ -151,6 +157,7 @@ public final class TestSocket implements AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+      closeReason = reason;
       closed.complete(statusCode);
       return null;
     }
