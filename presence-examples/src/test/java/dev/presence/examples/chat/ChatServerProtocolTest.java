@@ -252,7 +252,7 @@ class ChatServerProtocolTest {
   }
 
   @Test
-  void aConnectionTakenOverByTheSameDeviceIsClosedOnItsNextMessage() {
+  void aConnectionTakenOverByTheSameDeviceIsClosedAtOnceWithoutSendingAnything() {
     String alice = name("alice");
     TestSocket first = open(alice, "same-tab");
     first.send("{\"type\":\"subscribe\",\"channelId\":\"room-h\"}");
@@ -261,8 +261,8 @@ class ChatServerProtocolTest {
     second.send("{\"type\":\"subscribe\",\"channelId\":\"room-h\"}");
     second.await(type("snapshot"), WAIT, "snapshot");
 
-    first.send("{\"type\":\"heartbeat\"}");
     assertThat(first.awaitClose(WAIT)).isEqualTo(ChatServer.CLOSE_EXPIRED);
+    assertThat(first.closeReason()).contains("taken over");
     assertThat(second.isClosed()).isFalse();
   }
 }
