@@ -15,13 +15,14 @@ import java.util.TreeMap;
  * its folder; node {@code i} takes an equal share of the 16,384 slots with {@code CLUSTER
  * ADDSLOTSRANGE} and a distinct config epoch; the first node {@code CLUSTER MEET}s the others; then
  * {@link #awaitHealthy()} polls until every node reports {@code cluster_state:ok} and all agree on
- * the slot map. About a second.
+ * the slot map. About 2 s: a master refuses to report {@code ok} until 2 s after it started
+ * ({@code CLUSTER_WRITABLE_DELAY}), which also makes every master restart cost 2 s or more.
  *
  * <p>The node timeout is 2 s (Redis's default is 15 s), so a killed master is marked failed quickly
  * and, with no replica to promote and {@code cluster-require-full-coverage yes}, the whole cluster
- * reports {@code cluster_state:fail} until it is back. A restarted master keeps its node id and slots
- * ({@code nodes.conf} survives restarts), and the others clear its failure within about two node
- * timeouts.
+ * reports {@code cluster_state:fail} (commands to the live masters get {@code CLUSTERDOWN}) about 4 s
+ * after the kill, until it is back. A restarted master keeps its node id and slots ({@code nodes.conf}
+ * survives restarts), and the others clear its failure within about two node timeouts.
  *
  * <p>Not thread-safe: one test drives a cluster at a time.
  */
