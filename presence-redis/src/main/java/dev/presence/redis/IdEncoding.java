@@ -5,11 +5,11 @@ package dev.presence.redis;
  *
  * <p>Ids are arbitrary Unicode. Four characters would let one id pass for another or move a key out
  * of its hash slot, so they are percent-escaped: {@code %} as {@code %25} (so escapes cannot be
- * forged), {@code {} and {@code }} as {@code %7B} and {@code %7D} (Redis hashes only what lies between
+ * forged), <code>{</code> and <code>}</code> as {@code %7B} and {@code %7D} (Redis hashes only what lies between
  * the first braces of a key, so a brace in an id would change the tag), and {@code :} as {@code %3A}
  * (the separator between the parts of a key). Everything else is kept as it is and reaches Redis as
  * UTF-8. The encoding is injective: {@code decode(encode(id)).equals(id)} for every valid id, and an
- * encoded id never contains {@code {}, {@code }} or {@code :}.
+ * encoded id never contains <code>{</code>, <code>}</code> or {@code :}.
  *
  * <p>A valid id is not empty (an empty hash tag {@code {}} makes Redis hash the whole key), has no
  * control characters and no unpaired surrogate (Java's UTF-8 encoder turns every unpaired surrogate
@@ -57,8 +57,8 @@ final class IdEncoding {
    *
    * @param encoded an encoded id
    * @return the id
-   * @throws IllegalArgumentException if {@code encoded} is not the encoding of any id: a raw {@code {},
-   *     {@code }} or {@code :}, or a {@code %} not followed by one of the four escapes
+   * @throws IllegalArgumentException if {@code encoded} is not the encoding of any id: a raw <code>{</code>,
+   *     <code>}</code> or {@code :}, or a {@code %} not followed by one of the four escapes
    */
   static String decode(String encoded) {
     int i = encoded.indexOf('%');

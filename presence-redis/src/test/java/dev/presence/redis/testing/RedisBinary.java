@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -14,8 +15,8 @@ import java.util.Locale;
  *
  * <p>In order: the {@code REDIS_SERVER} environment variable (a path to an executable), else {@code
  * redis-server} on the {@code PATH} (Debian's 7.0.15 on CI), else the Redis 7.0.15 binary that the
- * test dependency {@code org.signal:embedded-redis} ships for this platform, copied once per JVM to a
- * temporary executable file. So {@code mvn verify} needs nothing but a JDK and Maven.
+ * test dependency {@code org.signal:embedded-redis} ships for this platform, copied to an executable
+ * file in the temporary folder. So {@code mvn verify} needs nothing but a JDK and Maven.
  */
 public final class RedisBinary {
   /** The environment variable that names the binary to use. */
@@ -54,7 +55,7 @@ public final class RedisBinary {
   /**
    * The Redis 7.0.15 binary shipped in {@code org.signal:embedded-redis}, extracted once per JVM.
    *
-   * @return an executable temporary file, deleted when the JVM exits
+   * @return an executable file in the temporary folder, shared by every test JVM
    * @throws IllegalStateException if the jar has no binary for this platform
    */
   public static Path embedded() {
@@ -89,23 +90,44 @@ public final class RedisBinary {
     return null;
   }
 
+  /**
+   * Copies the binary to one file in the temporary folder that every test JVM shares: a run that finds
+   * an identical copy uses it, and a run killed before its shutdown hooks leaves no new copy behind.
+   * The copy is written beside it and renamed into place, so a JVM never runs a half-written file.
+   * Its name must contain {@code redis-server}: Redis picks its mode from {@code argv[0]}.
+   */
   private static Path extract() {
-    String resource = "/redis-server-" + EMBEDDED_VERSION + "-" + platform();
-    try (InputStream in = RedisBinary.class.getResourceAsStream(resource)) {
+    String name = "redis-server-" + EMBEDDED_VERSION + "-" + platform();
+    byte[] binary;
+    try (InputStream in = RedisBinary.class.getResourceAsStream("/" + name)) {
       if (in == null) {
         throw new IllegalStateException(
-            "org.signal:embedded-redis has no " + resource + " on the test class path; install redis-server"
+            "org.signal:embedded-redis has no " + name + " on the test class path; install redis-server"
                 + " or set " + ENV);
       }
-      Path file = Files.createTempFile("presence-redis-server-", "");
-      file.toFile().deleteOnExit();
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-      if (!file.toFile().setExecutable(true, true)) {
-        throw new IllegalStateException("cannot make " + file + " executable");
-      }
-      return file;
+      binary = in.readAllBytes();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot extract " + resource, e);
+      throw new UncheckedIOException("cannot read " + name + " from org.signal:embedded-redis", e);
+    }
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    Path shared = tmp.resolve("presence-" + name);
+    try {
+      if (Files.isExecutable(shared) && Arrays.equals(Files.readAllBytes(shared), binary)) {
+        return shared;
+      }
+      Path part = Files.createTempFile(tmp, "presence-" + name + "-", ".part");
+      try {
+        Files.write(part, binary);
+        if (!part.toFile().setExecutable(true, false)) {
+          throw new IOException("cannot make " + part + " executable");
+        }
+        Files.move(part, shared, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(part);
+      }
+      return shared;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + name + " to " + shared, e);
     }
   }
 

@@ -45,7 +45,11 @@ public final class RedisCluster implements AutoCloseable {
 
   // ---- starting
 
-  /** Forms a cluster of 3 masters with the binary of {@link RedisBinary#resolve()}. */
+  /**
+   * Forms a cluster of 3 masters with the binary of {@link RedisBinary#resolve()}.
+   *
+   * @return the healthy cluster
+   */
   public static RedisCluster start() {
     return start(RedisBinary.resolve(), DEFAULT_MASTERS);
   }
@@ -89,22 +93,40 @@ public final class RedisCluster implements AutoCloseable {
 
   // ---- API
 
-  /** The masters, in the order of their slot ranges. */
+  /**
+   * The masters.
+   *
+   * @return every master, in the order of their slot ranges
+   */
   public List<RedisServer> masters() {
     return masters;
   }
 
-  /** The master with index {@code i}, 0-based. */
+  /**
+   * One master.
+   *
+   * @param i its index, 0-based, in the order of the slot ranges
+   * @return the master
+   */
   public RedisServer master(int i) {
     return masters.get(i);
   }
 
-  /** The node id of the master with index {@code i}. */
+  /**
+   * The cluster node id of one master, as {@code CLUSTER NODES} and {@code SETSLOT} name it.
+   *
+   * @param i the master's index
+   * @return its node id, kept across restarts
+   */
   public String nodeId(int i) {
     return nodeIds.get(i);
   }
 
-  /** New Lettuce URIs of every master, the seeds for a {@code RedisClusterClient}. */
+  /**
+   * The seeds for a {@code RedisClusterClient}.
+   *
+   * @return new Lettuce URIs of every master, with a 10 s command timeout
+   */
   public List<RedisURI> uris() {
     return masters.stream().map(RedisServer::uri).toList();
   }
@@ -175,7 +197,11 @@ public final class RedisCluster implements AutoCloseable {
     return moved;
   }
 
-  /** Kills master {@code i} with SIGKILL; the others notice within about a node timeout (2 s). */
+  /**
+   * Kills a master with SIGKILL; the others mark it failed, and report the cluster down, about 4 s later.
+   *
+   * @param i the master's index
+   */
   public void killMaster(int i) {
     masters.get(i).kill();
   }
@@ -183,6 +209,8 @@ public final class RedisCluster implements AutoCloseable {
   /**
    * Restarts master {@code i} (killing it first if it runs) with no data, keeping its node id and
    * slots, and waits until the cluster is healthy again.
+   *
+   * @param i the master's index
    */
   public void restartMasterEmpty(int i) {
     masters.get(i).restartEmpty();
@@ -192,6 +220,8 @@ public final class RedisCluster implements AutoCloseable {
   /**
    * Restarts master {@code i} (killing it first if it runs) from its last {@code SAVE}, keeping its
    * node id and slots, and waits until the cluster is healthy again.
+   *
+   * @param i the master's index
    */
   public void restartMasterFromRdb(int i) {
     masters.get(i).restartFromRdb();

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One real {@code redis-server} process on a free loopback port, for tests.
@@ -42,7 +43,7 @@ public final class RedisServer implements AutoCloseable {
   private int port;
   private int clusterPort;
   private volatile Process process;
-  private volatile boolean closed;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private RedisServer(Path binary, Path dir, boolean cluster, List<String> extraArgs) {
     this.binary = binary;
@@ -93,7 +94,11 @@ public final class RedisServer implements AutoCloseable {
 
   // ---- API
 
-  /** The port it listens on, on 127.0.0.1; it keeps it across restarts. */
+  /**
+   * Where it listens.
+   *
+   * @return its port on 127.0.0.1, the same across restarts
+   */
   public int port() {
     return port;
   }
@@ -106,18 +111,28 @@ public final class RedisServer implements AutoCloseable {
   /**
    * A new Lettuce URI of this server, {@code redis://127.0.0.1:<port>}, with a 10 s command timeout
    * (Lettuce's default of 60 s would let a stuck test hang for a minute).
+   *
+   * @return the URI
    */
   public RedisURI uri() {
     return RedisURI.builder().withHost("127.0.0.1").withPort(port).withTimeout(COMMAND_TIMEOUT).build();
   }
 
-  /** Whether its process is running. */
+  /**
+   * Whether its process is running.
+   *
+   * @return false after {@link #kill()} or {@link #close()}, until a restart
+   */
   public boolean isRunning() {
     Process p = process;
     return p != null && p.isAlive();
   }
 
-  /** Its folder: RDB file, log, and for a cluster node {@code nodes.conf}. */
+  /**
+   * Its folder, deleted by {@link #close()}.
+   *
+   * @return the folder with the RDB file, {@code redis.log} and, for a cluster node, {@code nodes.conf}
+   */
   public Path directory() {
     return dir;
   }
@@ -204,10 +219,9 @@ public final class RedisServer implements AutoCloseable {
   /** Kills the process and deletes its folder. Safe to call more than once and from any thread. */
   @Override
   public void close() {
-    if (closed) {
+    if (!closed.compareAndSet(false, true)) {
       return;
     }
-    closed = true;
     try {
       kill();
     } finally {
@@ -241,7 +255,7 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void launch() {
-    if (closed) {
+    if (closed.get()) {
       throw new IllegalStateException(this + " is closed");
     }
     List<String> command = new ArrayList<>(List.of(
@@ -271,6 +285,10 @@ public final class RedisServer implements AutoCloseable {
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .start();
       process = p;
+      if (closed.get()) {
+        kill(); // the shutdown hook closed this server while it was starting: do not leave an orphan
+        throw new IllegalStateException(this + " was closed while starting");
+      }
       Files.writeString(dir.resolve(LiveServers.SERVER_FILE), Long.toString(p.pid()));
       awaitReady(p, log, logStart);
     } catch (IOException e) {

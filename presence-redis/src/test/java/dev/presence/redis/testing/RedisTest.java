@@ -35,7 +35,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Retention(RetentionPolicy.RUNTIME)
 @ExtendWith(RedisExtension.class)
 public @interface RedisTest {
-  /** How long the servers live and who shares them. */
+  /**
+   * How long the servers live and who shares them.
+   *
+   * @return {@link Scope#CLASS} unless the class leaves its servers as it found them
+   */
   Scope scope() default Scope.CLASS;
 
   /** Lifetimes of test servers. */
