@@ -61,6 +61,14 @@ final class RedisKeys {
     return tagged("u:", IdEncoding.encode("user id", userId));
   }
 
+  /**
+   * The last operation of each writer on the user, so a command Lettuce sends again after a reconnect
+   * is answered instead of run twice: {@code <app>:o:{U}}, in the user's slot.
+   */
+  String ops(String userId) {
+    return tagged("o:", IdEncoding.encode("user id", userId));
+  }
+
   /** The shard channel of the user's changes, in the user's slot: {@code <app>:c:{U}}. */
   String userChanges(String userId) {
     return tagged("c:", IdEncoding.encode("user id", userId));
@@ -84,6 +92,19 @@ final class RedisKeys {
   /** The sorted set of node lease deadlines: {@code <app>:{L}nodes}. */
   String leases() {
     return prefix + LEASE_TAG + "nodes";
+  }
+
+  /**
+   * The store's epoch: the version base of users never recorded since the store last lost its data,
+   * {@code <app>:{L}epoch}, in the slot of {@link #leases()}.
+   */
+  String epoch() {
+    return prefix + LEASE_TAG + "epoch";
+  }
+
+  /** The slots in which a node has indexed users: {@code <app>:{L}ns:N}, in the slot of {@link #leases()}. */
+  String nodeSlots(String nodeId) {
+    return prefix + LEASE_TAG + "ns:" + IdEncoding.encode("node id", nodeId);
   }
 
   /** One node's lease: {@code <app>:{L}node:N}, in the slot of {@link #leases()}. */

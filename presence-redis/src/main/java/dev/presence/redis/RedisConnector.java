@@ -1,0 +1,135 @@
+package dev.presence.redis;
+
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One shared Lettuce connection, standalone or cluster, with the client that made it when this
+ * module created the client (then closing shuts the client down too). Thread-safe.
+ */
+final class RedisConnector implements AutoCloseable {
+  private final AbstractRedisClient ownedClient;
+  private final StatefulConnection<String, String> connection;
+  private final RedisClusterAsyncCommands<String, String> async;
+  private final boolean cluster;
+
+  private RedisConnector(
+      AbstractRedisClient ownedClient,
+      StatefulConnection<String, String> connection,
+      RedisClusterAsyncCommands<String, String> async,
+      boolean cluster) {
+    this.ownedClient = ownedClient;
+    this.connection = connection;
+    this.async = async;
+    this.cluster = cluster;
+  }
+
+  /** Connects with the application's own client, whose options are the application's. */
+  static RedisConnector of(RedisClient client) {
+    StatefulRedisConnection<String, String> connection = client.connect(StringCodec.UTF8);
+    return new RedisConnector(null, connection, connection.async(), false);
+  }
+
+  /** Connects with the application's own cluster client, whose options are the application's. */
+  static RedisConnector of(RedisClusterClient client) {
+    StatefulRedisClusterConnection<String, String> connection = client.connect(StringCodec.UTF8);
+    connectToMasters(connection);
+    return new RedisConnector(null, connection, connection.async(), true);
+  }
+
+  /** Creates a client for one standalone server and connects. */
+  static RedisConnector standalone(RedisURI uri, Duration timeout, int requestQueueSize) {
+    RedisURI timed = RedisURI.builder(uri).withTimeout(timeout).build();
+    RedisClient client = RedisClient.create(resources(), timed);
+    client.setOptions(
+        ClientOptions.builder()
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .requestQueueSize(requestQueueSize)
+            .timeoutOptions(TimeoutOptions.enabled(timeout))
+            .build());
+    try {
+      StatefulRedisConnection<String, String> connection = client.connect(StringCodec.UTF8);
+      return new RedisConnector(client, connection, connection.async(), false);
+    } catch (RuntimeException e) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      throw e;
+    }
+  }
+
+  /** Creates a cluster client from seed servers and connects. */
+  static RedisConnector cluster(List<RedisURI> seeds, Duration timeout, int requestQueueSize) {
+    List<RedisURI> timed = seeds.stream().map(u -> RedisURI.builder(u).withTimeout(timeout).build()).toList();
+    RedisClusterClient client = RedisClusterClient.create(resources(), timed);
+    client.setOptions(
+        ClusterClientOptions.builder()
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .requestQueueSize(requestQueueSize)
+            .timeoutOptions(TimeoutOptions.enabled(timeout))
+            .topologyRefreshOptions(
+                ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
+            .build());
+    try {
+      StatefulRedisClusterConnection<String, String> connection = client.connect(StringCodec.UTF8);
+      connectToMasters(connection);
+      return new RedisConnector(client, connection, connection.async(), true);
+    } catch (RuntimeException e) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the connection to every master now: with {@code REJECT_COMMANDS}, Lettuce rejects a command
+   * whose node connection is still being opened, so the first command to each master would fail.
+   */
+  private static void connectToMasters(StatefulRedisClusterConnection<String, String> connection) {
+    for (RedisClusterNode node : connection.getPartitions()) {
+      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+        connection.getConnection(node.getUri().getHost(), node.getUri().getPort());
+      }
+    }
+  }
+
+  /** Jittered reconnects, so that many nodes do not reconnect in step after an outage. */
+  private static ClientResources resources() {
+    return ClientResources.builder()
+        .reconnectDelay(Delay.fullJitter(Duration.ofMillis(20), Duration.ofSeconds(5), 100, TimeUnit.MILLISECONDS))
+        .build();
+  }
+
+  /** The async commands of the shared connection (thread-safe). */
+  RedisClusterAsyncCommands<String, String> async() {
+    return async;
+  }
+
+  /** Whether the connection is to a cluster. */
+  boolean isCluster() {
+    return cluster;
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+    if (ownedClient != null) {
+      ownedClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      ownedClient.getResources().shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+}

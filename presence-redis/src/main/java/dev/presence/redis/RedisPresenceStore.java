@@ -1,0 +1,488 @@
+package dev.presence.redis;
+
+import dev.presence.spi.AggregationPolicy;
+import dev.presence.spi.NodeFencedException;
+import dev.presence.spi.PresenceStore;
+import dev.presence.spi.PresenceStoreException;
+import dev.presence.spi.StoreMutation;
+import dev.presence.spi.StoreUpdate;
+import dev.presence.spi.UserRecord;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link PresenceStore} in Redis (standalone or cluster), through one shared Lettuce connection.
+ *
+ * <p>Each user is one hash {@code <app>:u:{U}} (see {@code RedisKeys}). With {@link
+ * AggregationPolicy#standard()} every {@link #apply} is one EVALSHA of a Lua script that does what
+ * {@link UserRecord#apply} does, atomically, in one round trip. Any other policy costs two: the record
+ * is read, {@link UserRecord#apply} runs here, and a script stores the result only if the record's
+ * revision did not move meanwhile (else it is read again). A command that Lettuce sends again after a
+ * reconnect is answered from the op hash {@code o:{U}} instead of being applied twice.
+ *
+ * <p>Thread-safe. Stages of {@link #applyAsync} complete on the store's own threads, never on a Lettuce
+ * I/O thread. Create one with {@link #builder()}; {@link #close()} closes the connection (and the client,
+ * if the store created it).
+ */
+public final class RedisPresenceStore implements PresenceStore {
+  private static final LuaScript APPLY = LuaScript.load("record.lua", "apply.lua");
+  private static final LuaScript CAS = LuaScript.load("record.lua", "cas.lua");
+  private static final LuaScript GET_ALL = LuaScript.load("get_all.lua");
+  private static final int MAX_CAS_ATTEMPTS = 64;
+
+  private final RedisConnector connector;
+  private final RedisClusterAsyncCommands<String, String> redis;
+  private final RedisKeys keys;
+  private final Duration timeout;
+  private final ExecutorService completions;
+  /** Tells this store's op ids apart from every other client's. */
+  private final String clientId = UUID.randomUUID().toString().substring(0, 13);
+  private final AtomicLong opCounter = new AtomicLong();
+  /** The version of users never recorded since the store last lost its data. */
+  private volatile long versionBase;
+
+  private RedisPresenceStore(RedisConnector connector, RedisKeys keys, Duration timeout) {
+    this.connector = connector;
+    this.redis = connector.async();
+    this.keys = keys;
+    this.timeout = timeout;
+    AtomicInteger threads = new AtomicInteger();
+    this.completions =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "presence-redis-store-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    String epoch = await(redis.get(keys.epoch()));
+    this.versionBase = epoch == null ? 0 : Long.parseLong(epoch);
+  }
+
+  /** A builder of a store; see {@link Builder}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ------------------------------------------------------------------ apply
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Waits at most the command timeout for Redis.
+   *
+   * @throws NodeFencedException if the mutation writes a device of a node whose lease ran out
+   */
+  @Override
+  public StoreUpdate apply(String userId, StoreMutation mutation, AggregationPolicy policy) {
+    return await(applyAsync(userId, mutation, policy));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The stage completes on one of the store's threads, exceptionally with {@link
+   * IllegalArgumentException} (a device past its limit, an invalid id), {@link NodeFencedException} or
+   * {@link PresenceStoreException} (Redis unreachable or too slow).
+   */
+  @Override
+  public CompletionStage<StoreUpdate> applyAsync(String userId, StoreMutation mutation, AggregationPolicy policy) {
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(mutation, "mutation");
+    Objects.requireNonNull(policy, "policy");
+    try {
+      String writer = writerOf(mutation);
+      String[] scriptKeys = scriptKeys(userId, writer);
+      String op = Long.toString(opCounter.incrementAndGet());
+      CompletionStage<StoreUpdate> update =
+          policy == AggregationPolicy.standard()
+              ? applyByScript(userId, mutation, writer, scriptKeys, op)
+              : applyByCas(userId, mutation, policy, writer, scriptKeys, op, 1);
+      return update.handleAsync(RedisPresenceStore::rethrow, completions);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletionStage<StoreUpdate> applyByScript(
+      String userId, StoreMutation mutation, String writer, String[] scriptKeys, String op) {
+    long base = versionBase;
+    List<String> args = new ArrayList<>(16);
+    args.add(kindOf(mutation));
+    args.add(Long.toString(mutation.atMillis()));
+    args.add(Long.toString(base));
+    args.add(clientId);
+    args.add(op);
+    args.add(writer == null ? "" : writer);
+    args.add(fenceDeadline(mutation, writer));
+    args.add(userId);
+    addMutationArgs(mutation, args);
+    return APPLY.<List<Object>>run(redis, scriptKeys, args.toArray(String[]::new))
+        .thenApply(reply -> updateOf(userId, reply, base, writer));
+  }
+
+  private CompletionStage<StoreUpdate> applyByCas(
+      String userId,
+      StoreMutation mutation,
+      AggregationPolicy policy,
+      String writer,
+      String[] scriptKeys,
+      String op,
+      int attempt) {
+    long base = versionBase;
+    String deadline = fenceDeadline(mutation, writer);
+    return redis.hgetall(keys.user(userId))
+        .thenCompose(
+            hash -> {
+              RecordCodec.Stored stored = RecordCodec.decode(userId, hash, base);
+              UserRecord next = stored.record().apply(mutation, policy);
+              if (next == stored.record() && deadline.isEmpty()) {
+                return CompletableFuture.completedFuture(new StoreUpdate(next, next));
+              }
+              List<String> args = new ArrayList<>(40);
+              args.add(Long.toString(stored.revision()));
+              args.add(clientId);
+              args.add(op);
+              args.add(writer == null ? "" : writer);
+              args.add(deadline);
+              args.add(userId);
+              // An unchanged record of a fenced writer is still written, so that the script checks the fence.
+              args.addAll(RecordCodec.encode(next, stored));
+              return CAS.<List<Object>>run(redis, scriptKeys, args.toArray(String[]::new))
+                  .thenCompose(
+                      reply -> {
+                        if ("CONFLICT".equals(reply.get(0))) {
+                          if (attempt >= MAX_CAS_ATTEMPTS) {
+                            throw new PresenceStoreException(
+                                "user " + IdEncoding.shown(userId) + " changed under " + attempt + " attempts to write it", null);
+                          }
+                          return applyByCas(userId, mutation, policy, writer, scriptKeys, op, attempt + 1);
+                        }
+                        return CompletableFuture.completedFuture(updateOf(userId, reply, base, writer));
+                      });
+            });
+  }
+
+  /** Decodes a script reply; throws what it reports. */
+  private StoreUpdate updateOf(String userId, List<Object> reply, long base, String writer) {
+    String outcome = (String) reply.get(0);
+    switch (outcome) {
+      case "SAME" -> {
+        UserRecord record = RecordCodec.decode(userId, (List<?>) reply.get(1), base).record();
+        return new StoreUpdate(record, record);
+      }
+      case "CHANGED" -> {
+        UserRecord before = RecordCodec.decode(userId, (List<?>) reply.get(1), base).record();
+        UserRecord after = RecordCodec.decode(userId, (List<?>) reply.get(2), base).record();
+        return new StoreUpdate(before, after);
+      }
+      case "LIMIT" -> throw UserRecord.tooManyDevices(
+          userId, ((Long) reply.get(1)).intValue(), ((Long) reply.get(2)).intValue());
+      case "FENCED" -> throw new NodeFencedException(
+          writer, "the lease of node " + IdEncoding.shown(writer) + " ran out; renew it or join again");
+      default -> throw new PresenceStoreException("unexpected script reply " + reply, null);
+    }
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One HGETALL; waits at most the command timeout.
+   */
+  @Override
+  public UserRecord get(String userId) {
+    Objects.requireNonNull(userId, "userId");
+    long base = versionBase;
+    Map<String, String> hash = await(redis.hgetall(keys.user(userId)));
+    return RecordCodec.decode(userId, hash, base).record();
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Standalone: one script reads every record. Cluster: one HGETALL per user, all sent at once, so
+   * each master gets one pipelined batch and the masters answer in parallel. Waits at most the command
+   * timeout.
+   */
+  @Override
+  public List<UserRecord> getAll(List<String> userIds) {
+    Objects.requireNonNull(userIds, "userIds");
+    String[] userKeys = new String[userIds.size()];
+    for (int i = 0; i < userKeys.length; i++) {
+      userKeys[i] = keys.user(Objects.requireNonNull(userIds.get(i), "user id"));
+    }
+    if (userKeys.length == 0) {
+      return List.of();
+    }
+    long base = versionBase;
+    List<UserRecord> records = new ArrayList<>(userKeys.length);
+    if (!connector.isCluster()) {
+      List<Object> hashes = await(GET_ALL.<List<Object>>run(redis, userKeys));
+      for (int i = 0; i < userKeys.length; i++) {
+        records.add(RecordCodec.decode(userIds.get(i), (List<?>) hashes.get(i), base).record());
+      }
+      return List.copyOf(records);
+    }
+    List<CompletableFuture<Map<String, String>>> reads = new ArrayList<>(userKeys.length);
+    for (String key : userKeys) {
+      reads.add(redis.hgetall(key).toCompletableFuture());
+    }
+    await(CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)));
+    for (int i = 0; i < userKeys.length; i++) {
+      records.add(RecordCodec.decode(userIds.get(i), reads.get(i).join(), base).record());
+    }
+    return List.copyOf(records);
+  }
+
+  /** Closes the connection, and the client if this store created it. */
+  @Override
+  public void close() {
+    connector.close();
+    completions.shutdown();
+  }
+
+  @Override
+  public String toString() {
+    return "RedisPresenceStore{" + keys.prefix() + (connector.isCluster() ? ", cluster" : ", standalone") + "}";
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** The keys a user script touches: the record, the op hash and, for a node's write, its index in the user's slot. */
+  private String[] scriptKeys(String userId, String writer) {
+    if (writer == null) {
+      return new String[] {keys.user(userId), keys.ops(userId)};
+    }
+    return new String[] {keys.user(userId), keys.ops(userId), keys.nodeIndex(RedisKeys.slotOfUser(userId), writer)};
+  }
+
+  /** The lease deadline a device write of {@code writer} must beat, or "" when it is not fenced. */
+  String fenceDeadline(StoreMutation mutation, String writer) {
+    return "";
+  }
+
+  private static String writerOf(StoreMutation mutation) {
+    if (mutation instanceof StoreMutation.PutDevice put) {
+      return put.device().nodeId();
+    }
+    if (mutation instanceof StoreMutation.RemoveDevice remove) {
+      return remove.nodeId();
+    }
+    if (mutation instanceof StoreMutation.RemoveNode removeNode) {
+      return removeNode.nodeId();
+    }
+    return null;
+  }
+
+  private static String kindOf(StoreMutation mutation) {
+    if (mutation instanceof StoreMutation.PutDevice) {
+      return "P";
+    }
+    if (mutation instanceof StoreMutation.RemoveDevice) {
+      return "R";
+    }
+    if (mutation instanceof StoreMutation.RemoveNode) {
+      return "N";
+    }
+    if (mutation instanceof StoreMutation.SetStatus) {
+      return "S";
+    }
+    return "C";
+  }
+
+  private static void addMutationArgs(StoreMutation mutation, List<String> args) {
+    if (mutation instanceof StoreMutation.PutDevice put) {
+      args.add(put.device().deviceId());
+      args.add(RecordCodec.activity(put.device().activity()));
+      args.add(put.device().platform().name());
+      args.add(Long.toString(put.device().sinceMillis()));
+      args.add(Integer.toString(put.maxDevices()));
+      args.add(put.claim() ? "1" : "0");
+      args.add(put.evictDeviceId() != null ? "1" : "0");
+      args.add(put.evictDeviceId() != null ? put.evictDeviceId() : "");
+    } else if (mutation instanceof StoreMutation.RemoveDevice remove) {
+      args.add(remove.deviceId());
+    } else if (mutation instanceof StoreMutation.SetStatus set) {
+      args.add(set.mode().name());
+      args.add(set.customText() != null ? "1" : "0");
+      args.add(set.customText() != null ? set.customText() : "");
+      args.add(Long.toString(set.expiresAtMillis()));
+      args.add(set.reassert() ? "1" : "0");
+    } else if (mutation instanceof StoreMutation.ClearExpiredStatus clear) {
+      args.add(Long.toString(clear.expiresAtMillis()));
+    }
+  }
+
+  /** Turns a failed stage's cause into what the SPI promises. */
+  private static StoreUpdate rethrow(StoreUpdate update, Throwable failure) {
+    if (failure == null) {
+      return update;
+    }
+    throw translate(failure);
+  }
+
+  private static RuntimeException translate(Throwable failure) {
+    Throwable cause = failure;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof IllegalArgumentException
+        || cause instanceof PresenceStoreException
+        || cause instanceof NullPointerException) {
+      return (RuntimeException) cause;
+    }
+    return new PresenceStoreException("Redis failed: " + cause, cause);
+  }
+
+  /** Waits for a stage at most the command timeout (plus a little, so Lettuce's own timeout wins). */
+  private <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PresenceStoreException("interrupted while waiting for Redis", e);
+    } catch (ExecutionException e) {
+      throw translate(e);
+    } catch (TimeoutException e) {
+      throw new PresenceStoreException("Redis did not answer within " + timeout, e);
+    }
+  }
+
+  /**
+   * Builds a {@link RedisPresenceStore}. Give exactly one of a URI, cluster seed URIs, or the
+   * application's own client. With a URI the store creates (and on close shuts down) a client set up
+   * for presence: commands fail at once while disconnected ({@code REJECT_COMMANDS}), the request queue
+   * is bounded, reconnects are jittered, and the command timeout is set on the URI. With the
+   * application's client, its options are kept as they are: set those three yourself. Not thread-safe.
+   */
+  public static final class Builder {
+    private RedisURI uri;
+    private List<RedisURI> clusterUris;
+    private RedisClient client;
+    private RedisClusterClient clusterClient;
+    private String application = RedisKeys.DEFAULT_APPLICATION;
+    private Duration commandTimeout = Duration.ofSeconds(2);
+    private int requestQueueSize = 10_000;
+
+    private Builder() {}
+
+    /**
+     * A standalone server, e.g. {@code redis://localhost:6379}.
+     *
+     * @throws IllegalArgumentException if it is not a Redis URI
+     */
+    public Builder uri(String uri) {
+      return uri(RedisURI.create(uri));
+    }
+
+    /** A standalone server. */
+    public Builder uri(RedisURI uri) {
+      this.uri = Objects.requireNonNull(uri, "uri");
+      return this;
+    }
+
+    /** A cluster, by some of its nodes. */
+    public Builder clusterUris(List<RedisURI> seeds) {
+      if (seeds.isEmpty()) {
+        throw new IllegalArgumentException("at least one cluster seed is needed");
+      }
+      this.clusterUris = List.copyOf(seeds);
+      return this;
+    }
+
+    /** The application's own standalone client; the store connects with it and never shuts it down. */
+    public Builder client(RedisClient client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /** The application's own cluster client; the store connects with it and never shuts it down. */
+    public Builder clusterClient(RedisClusterClient client) {
+      this.clusterClient = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /**
+     * The application's name, which starts every key: 1 to 64 characters of {@code [A-Za-z0-9._-]};
+     * default {@code presence}. Stores with different names share a server without meeting.
+     *
+     * @throws IllegalArgumentException if the name is not valid
+     */
+    public Builder application(String application) {
+      RedisKeys.of(application);
+      this.application = application;
+      return this;
+    }
+
+    /**
+     * How long a command may take before it fails with {@link PresenceStoreException}; default 2 s.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder commandTimeout(Duration timeout) {
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("command timeout must be positive but was " + timeout);
+      }
+      this.commandTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * The most commands queued on the connection before new ones fail; default 10,000.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder requestQueueSize(int size) {
+      if (size <= 0) {
+        throw new IllegalArgumentException("request queue size must be positive but was " + size);
+      }
+      this.requestQueueSize = size;
+      return this;
+    }
+
+    /**
+     * Connects and returns the store.
+     *
+     * @throws IllegalStateException if not exactly one server, cluster or client was given
+     * @throws io.lettuce.core.RedisConnectionException if Redis cannot be reached
+     * @throws PresenceStoreException if Redis does not answer the first read
+     */
+    public RedisPresenceStore build() {
+      int given = (uri != null ? 1 : 0) + (clusterUris != null ? 1 : 0) + (client != null ? 1 : 0)
+          + (clusterClient != null ? 1 : 0);
+      if (given != 1) {
+        throw new IllegalStateException("give exactly one of uri, clusterUris, client, clusterClient (" + given + " given)");
+      }
+      RedisConnector connector =
+          uri != null ? RedisConnector.standalone(uri, commandTimeout, requestQueueSize)
+              : clusterUris != null ? RedisConnector.cluster(clusterUris, commandTimeout, requestQueueSize)
+              : client != null ? RedisConnector.of(client)
+              : RedisConnector.of(clusterClient);
+      try {
+        return new RedisPresenceStore(connector, RedisKeys.of(application), commandTimeout);
+      } catch (RuntimeException e) {
+        connector.close();
+        throw e;
+      }
+    }
+  }
+}
