@@ -107,10 +107,18 @@ public final class RedisPresenceStore implements PresenceStore {
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(mutation, "mutation");
     Objects.requireNonNull(policy, "policy");
+    return applyAsOp(userId, mutation, policy, opCounter.incrementAndGet());
+  }
+
+  /**
+   * Applies a mutation as the op numbered {@code op} of this store: sending the same op twice is what
+   * Lettuce does when it replays a command after a reconnect (tests do it on purpose).
+   */
+  CompletionStage<StoreUpdate> applyAsOp(String userId, StoreMutation mutation, AggregationPolicy policy, long opNumber) {
     try {
       String writer = writerOf(mutation);
       String[] scriptKeys = scriptKeys(userId, writer);
-      String op = Long.toString(opCounter.incrementAndGet());
+      String op = Long.toString(opNumber);
       CompletionStage<StoreUpdate> update =
           policy == AggregationPolicy.standard()
               ? applyByScript(userId, mutation, writer, scriptKeys, op)
