@@ -10,6 +10,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
@@ -18,6 +19,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -112,6 +114,28 @@ final class RedisConnector implements AutoCloseable {
     return ClientResources.builder()
         .reconnectDelay(Delay.fullJitter(Duration.ofMillis(20), Duration.ofSeconds(5), 100, TimeUnit.MILLISECONDS))
         .build();
+  }
+
+  /**
+   * The {@code run_id} of the server that holds {@code key}: it changes whenever that server restarts.
+   */
+  CompletionStage<String> runIdOf(String key) {
+    CompletionStage<String> info;
+    if (connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection) {
+      RedisClusterNode owner = clusterConnection.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+      info = clusterConnection.getConnection(owner.getUri().getHost(), owner.getUri().getPort()).async().info("server");
+    } else {
+      info = ((StatefulRedisConnection<String, String>) connection).async().info("server");
+    }
+    return info.thenApply(
+        text -> {
+          for (String line : text.split("\r?\n")) {
+            if (line.startsWith("run_id:")) {
+              return line.substring("run_id:".length()).trim();
+            }
+          }
+          return "";
+        });
   }
 
   /** The async commands of the shared connection (thread-safe). */

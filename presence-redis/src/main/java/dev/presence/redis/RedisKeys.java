@@ -102,9 +102,27 @@ final class RedisKeys {
     return prefix + LEASE_TAG + "epoch";
   }
 
-  /** The slots in which a node has indexed users: {@code <app>:{L}ns:N}, in the slot of {@link #leases()}. */
-  String nodeSlots(String nodeId) {
-    return prefix + LEASE_TAG + "ns:" + IdEncoding.encode("node id", nodeId);
+  /**
+   * The slots in which one life of a node may have indexed users, so a sweep reads only those indexes:
+   * {@code <app>:{L}ns:N:life}, in the slot of {@link #leases()}.
+   */
+  String nodeSlots(String nodeId, String life) {
+    return prefix + LEASE_TAG + "ns:" + IdEncoding.encode("node id", nodeId) + ":" + life;
+  }
+
+  /** The lease details of every node (a hash by node id): {@code <app>:{L}info}. */
+  String leaseDetails() {
+    return prefix + LEASE_TAG + "info";
+  }
+
+  /** The claimed nodes whose sweep is under way (a sorted set): {@code <app>:{L}sweeping}. */
+  String sweeping() {
+    return prefix + LEASE_TAG + "sweeping";
+  }
+
+  /** The server run id last seen by a sweep, and until when sweeps wait after it changed: {@code <app>:{L}restart}. */
+  String restartGuard() {
+    return prefix + LEASE_TAG + "restart";
   }
 
   /** One node's lease: {@code <app>:{L}node:N}, in the slot of {@link #leases()}. */

@@ -16,10 +16,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import dev.presence.spi.NodeMembership;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,6 +50,11 @@ public final class RedisPresenceStore implements PresenceStore {
   private static final LuaScript APPLY = LuaScript.load("record.lua", "apply.lua");
   private static final LuaScript CAS = LuaScript.load("record.lua", "cas.lua");
   private static final LuaScript GET_ALL = LuaScript.load("get_all.lua");
+  private static final LuaScript LEASE_JOIN = LuaScript.load("lease_common.lua", "lease_join.lua");
+  private static final LuaScript LEASE_RENEW = LuaScript.load("lease_common.lua", "lease_renew.lua");
+  private static final LuaScript LEASE_LEAVE = LuaScript.load("lease_common.lua", "lease_leave.lua");
+  private static final LuaScript LEASE_CLAIM = LuaScript.load("lease_common.lua", "lease_claim.lua");
+  private static final LuaScript LEASE_FINISH = LuaScript.load("lease_common.lua", "lease_finish.lua");
   private static final int MAX_CAS_ATTEMPTS = 64;
 
   private final RedisConnector connector;
@@ -58,6 +67,12 @@ public final class RedisPresenceStore implements PresenceStore {
   private final AtomicLong opCounter = new AtomicLong();
   /** The version of users never recorded since the store last lost its data. */
   private volatile long versionBase;
+  /** Whether this store has seen the store's epoch: if it then finds none, the data was lost. */
+  private volatile boolean sawEpoch;
+  /** Store time of the last lease operation's answer. */
+  private volatile long lastLeaseClockMillis;
+  /** The latest membership of each node that joined through this store: what fences its writes. */
+  private final ConcurrentHashMap<String, Membership> memberships = new ConcurrentHashMap<>();
 
   private RedisPresenceStore(RedisConnector connector, RedisKeys keys, Duration timeout) {
     this.connector = connector;
@@ -74,6 +89,7 @@ public final class RedisPresenceStore implements PresenceStore {
             });
     String epoch = await(redis.get(keys.epoch()));
     this.versionBase = epoch == null ? 0 : Long.parseLong(epoch);
+    this.sawEpoch = epoch != null;
   }
 
   /** A builder of a store; see {@link Builder}. */
@@ -119,10 +135,22 @@ public final class RedisPresenceStore implements PresenceStore {
       String writer = writerOf(mutation);
       String[] scriptKeys = scriptKeys(userId, writer);
       String op = Long.toString(opNumber);
+      Membership membership = writer == null || mutation instanceof StoreMutation.RemoveNode ? null : memberships.get(writer);
+      if (membership != null && !membership.mayWrite()) {
+        throw new NodeFencedException(
+            writer, "node " + IdEncoding.shown(writer) + " holds no lease (it was lost, claimed or left); join again");
+      }
+      String deadline = membership == null ? "" : Long.toString(membership.deadline);
+      CompletionStage<?> indexed =
+          membership != null && mutation instanceof StoreMutation.PutDevice
+              ? membership.registerSlot(RedisKeys.slotOfUser(userId))
+              : CompletableFuture.completedFuture(null);
       CompletionStage<StoreUpdate> update =
-          policy == AggregationPolicy.standard()
-              ? applyByScript(userId, mutation, writer, scriptKeys, op)
-              : applyByCas(userId, mutation, policy, writer, scriptKeys, op, 1);
+          indexed.thenCompose(
+              registered ->
+                  policy == AggregationPolicy.standard()
+                      ? applyByScript(userId, mutation, writer, deadline, scriptKeys, op)
+                      : applyByCas(userId, mutation, policy, writer, deadline, scriptKeys, op, 1));
       return update.handleAsync(RedisPresenceStore::rethrow, completions);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -130,7 +158,7 @@ public final class RedisPresenceStore implements PresenceStore {
   }
 
   private CompletionStage<StoreUpdate> applyByScript(
-      String userId, StoreMutation mutation, String writer, String[] scriptKeys, String op) {
+      String userId, StoreMutation mutation, String writer, String deadline, String[] scriptKeys, String op) {
     long base = versionBase;
     List<String> args = new ArrayList<>(16);
     args.add(kindOf(mutation));
@@ -139,7 +167,7 @@ public final class RedisPresenceStore implements PresenceStore {
     args.add(clientId);
     args.add(op);
     args.add(writer == null ? "" : writer);
-    args.add(fenceDeadline(mutation, writer));
+    args.add(deadline);
     args.add(userId);
     addMutationArgs(mutation, args);
     return APPLY.<List<Object>>run(redis, scriptKeys, args.toArray(String[]::new))
@@ -151,11 +179,11 @@ public final class RedisPresenceStore implements PresenceStore {
       StoreMutation mutation,
       AggregationPolicy policy,
       String writer,
+      String deadline,
       String[] scriptKeys,
       String op,
       int attempt) {
     long base = versionBase;
-    String deadline = fenceDeadline(mutation, writer);
     return redis.hgetall(keys.user(userId))
         .thenCompose(
             hash -> {
@@ -181,7 +209,7 @@ public final class RedisPresenceStore implements PresenceStore {
                             throw new PresenceStoreException(
                                 "user " + IdEncoding.shown(userId) + " changed under " + attempt + " attempts to write it", null);
                           }
-                          return applyByCas(userId, mutation, policy, writer, scriptKeys, op, attempt + 1);
+                          return applyByCas(userId, mutation, policy, writer, deadline, scriptKeys, op, attempt + 1);
                         }
                         return CompletableFuture.completedFuture(updateOf(userId, reply, base, writer));
                       });
@@ -206,6 +234,199 @@ public final class RedisPresenceStore implements PresenceStore {
       case "FENCED" -> throw new NodeFencedException(
           writer, "the lease of node " + IdEncoding.shown(writer) + " ran out; renew it or join again");
       default -> throw new PresenceStoreException("unexpected script reply " + reply, null);
+    }
+  }
+
+  // ------------------------------------------------------------------ leases
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The lease lives in the sorted set {@code {L}nodes} with a deadline from Redis {@code TIME}; the
+   * user script keeps a per-slot index of the node's users ({@code ni:{T}:N}, in the user's slot) and
+   * this store records which slots a life of the node wrote to, so a sweep reads only those indexes.
+   * The first join on a store with no epoch creates it: version base 0 if this store never saw one,
+   * else a base from Redis {@code TIME} (the store lost its data). Blocks for a few round trips, more
+   * if a previous life must be swept.
+   */
+  @Override
+  public NodeMembership join(
+      String nodeId, Duration lease, Duration grace, AggregationPolicy policy, Consumer<StoreUpdate> onChange) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(lease, "lease");
+    Objects.requireNonNull(grace, "grace");
+    Objects.requireNonNull(policy, "policy");
+    Objects.requireNonNull(onChange, "onChange");
+    if (lease.isNegative() || lease.isZero() || grace.isNegative()) {
+      throw new IllegalArgumentException("lease must be positive and grace not negative but were " + lease + ", " + grace);
+    }
+    IdEncoding.encode("node id", nodeId);
+    String life = UUID.randomUUID().toString();
+    List<Object> reply =
+        await(
+            LEASE_JOIN.run(
+                redis,
+                new String[] {keys.leases(), keys.leaseDetails(), keys.sweeping(), keys.epoch()},
+                nodeId,
+                life,
+                Long.toString(lease.toMillis()),
+                Long.toString(grace.toMillis()),
+                sawEpoch ? "1" : "0"));
+    versionBase = Long.parseLong((String) reply.get(0));
+    sawEpoch = true;
+    lastLeaseClockMillis = Long.parseLong((String) reply.get(2));
+    Membership membership = new Membership(nodeId, life, Long.parseLong((String) reply.get(1)));
+    String earlierLife = (String) reply.get(3);
+    if (!earlierLife.isEmpty()) {
+      List<StoreUpdate> changes = new ArrayList<>();
+      sweepLife(nodeId, earlierLife, Long.parseLong((String) reply.get(4)), policy, changes);
+      changes.forEach(onChange);
+    }
+    memberships.put(nodeId, membership);
+    return membership;
+  }
+
+  /**
+   * Removes the devices of one life of a node from every user in the slots it wrote to (RemoveNode,
+   * atomic and idempotent per user), then forgets the claim. Blocks.
+   */
+  private void sweepLife(String nodeId, String life, long aliveMillis, AggregationPolicy policy, List<StoreUpdate> changes) {
+    StoreMutation removal = new StoreMutation.RemoveNode(nodeId, aliveMillis);
+    Set<String> slots = await(redis.smembers(keys.nodeSlots(nodeId, life)));
+    List<CompletableFuture<Set<String>>> indexes = new ArrayList<>();
+    for (String slot : slots) {
+      indexes.add(redis.smembers(keys.nodeIndex(Integer.parseInt(slot), nodeId)).toCompletableFuture());
+    }
+    await(CompletableFuture.allOf(indexes.toArray(CompletableFuture[]::new)));
+    List<CompletableFuture<StoreUpdate>> removals = new ArrayList<>();
+    for (CompletableFuture<Set<String>> index : indexes) {
+      for (String userId : index.join()) {
+        removals.add(applyAsOp(userId, removal, policy, opCounter.incrementAndGet()).toCompletableFuture());
+      }
+    }
+    await(CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new)));
+    for (CompletableFuture<StoreUpdate> removed : removals) {
+      if (removed.join().presenceChanged()) {
+        changes.add(removed.join());
+      }
+    }
+    await(
+        LEASE_FINISH.run(
+            redis,
+            new String[] {keys.leases(), keys.leaseDetails(), keys.sweeping(), keys.nodeSlots(nodeId, life)},
+            nodeId,
+            life,
+            Long.toString(aliveMillis)));
+  }
+
+  /** Store time ({@code TIME}, in ms) of the answer to the last join, renewal or leave through this store. */
+  long lastLeaseClockMillis() {
+    return lastLeaseClockMillis;
+  }
+
+  /** One life of a node, joined through this store. */
+  private final class Membership implements NodeMembership {
+    private final String nodeId;
+    private final String life;
+    /** The store time at which the lease runs out, as last renewed; the user script fences writes after it. */
+    volatile long deadline;
+    private volatile boolean lost;
+    private volatile boolean left;
+    /** Slots registered in this life's slot set (or being registered), so the sweep finds their index. */
+    private final ConcurrentHashMap<Integer, CompletableFuture<Long>> registeredSlots = new ConcurrentHashMap<>();
+
+    Membership(String nodeId, String life, long deadline) {
+      this.nodeId = nodeId;
+      this.life = life;
+      this.deadline = deadline;
+    }
+
+    boolean mayWrite() {
+      return !lost && !left;
+    }
+
+    /** Completes once the slot is in this life's slot set: one SADD per slot per life. */
+    CompletionStage<Long> registerSlot(int slot) {
+      CompletableFuture<Long> registered =
+          registeredSlots.computeIfAbsent(
+              slot, s -> redis.sadd(keys.nodeSlots(nodeId, life), Integer.toString(s)).toCompletableFuture());
+      if (registered.isCompletedExceptionally()) {
+        registeredSlots.remove(slot, registered); // try again next time
+      }
+      return registered;
+    }
+
+    @Override
+    public String nodeId() {
+      return nodeId;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One script call; blocks at most the command timeout.
+     */
+    @Override
+    public Renewal renew() {
+      List<Object> reply =
+          await(LEASE_RENEW.run(redis, new String[] {keys.leases(), keys.leaseDetails(), keys.epoch()}, nodeId, life));
+      if ("LOST".equals(reply.get(0))) {
+        lastLeaseClockMillis = Long.parseLong((String) reply.get(1));
+        lost = true;
+        return Renewal.LOST;
+      }
+      deadline = Long.parseLong((String) reply.get(1));
+      lastLeaseClockMillis = Long.parseLong((String) reply.get(2));
+      versionBase = Long.parseLong((String) reply.get(3));
+      return Renewal.RENEWED;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One claim script, then for each claimed node one read of its slot set, one read per index
+     * and one apply per user, sent together. Blocks until done.
+     */
+    @Override
+    public int sweep(AggregationPolicy policy, Consumer<StoreUpdate> onChange) {
+      Objects.requireNonNull(policy, "policy");
+      Objects.requireNonNull(onChange, "onChange");
+      if (!mayWrite()) {
+        return 0;
+      }
+      String runId = await(connector.runIdOf(keys.leases()));
+      List<Object> claimed =
+          await(
+              LEASE_CLAIM.run(
+                  redis,
+                  new String[] {keys.leases(), keys.leaseDetails(), keys.sweeping(), keys.restartGuard()},
+                  nodeId,
+                  life,
+                  runId));
+      List<StoreUpdate> changes = new ArrayList<>();
+      for (int i = 0; i + 2 < claimed.size(); i += 3) {
+        sweepLife((String) claimed.get(i + 2), (String) claimed.get(i), Long.parseLong((String) claimed.get(i + 1)), policy, changes);
+      }
+      changes.forEach(onChange);
+      return claimed.size() / 3;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One script call; from then on this node's device writes through this store are refused.
+     */
+    @Override
+    public void leave() {
+      left = true;
+      List<Object> reply =
+          await(LEASE_LEAVE.run(redis, new String[] {keys.leases(), keys.leaseDetails()}, nodeId, life));
+      lastLeaseClockMillis = Long.parseLong((String) reply.get(1));
+    }
+
+    @Override
+    public String toString() {
+      return "NodeMembership{" + nodeId + (lost ? ", lost" : left ? ", left" : "") + "}";
     }
   }
 
@@ -281,11 +502,6 @@ public final class RedisPresenceStore implements PresenceStore {
       return new String[] {keys.user(userId), keys.ops(userId)};
     }
     return new String[] {keys.user(userId), keys.ops(userId), keys.nodeIndex(RedisKeys.slotOfUser(userId), writer)};
-  }
-
-  /** The lease deadline a device write of {@code writer} must beat, or "" when it is not fenced. */
-  String fenceDeadline(StoreMutation mutation, String writer) {
-    return "";
   }
 
   private static String writerOf(StoreMutation mutation) {
