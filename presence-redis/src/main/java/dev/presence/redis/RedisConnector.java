@@ -14,6 +14,8 @@ import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -28,16 +30,20 @@ import java.util.concurrent.TimeUnit;
  */
 final class RedisConnector implements AutoCloseable {
   private final AbstractRedisClient ownedClient;
+  /** The client that made the connection: owned, or the application's. */
+  private final AbstractRedisClient client;
   private final StatefulConnection<String, String> connection;
   private final RedisClusterAsyncCommands<String, String> async;
   private final boolean cluster;
 
   private RedisConnector(
       AbstractRedisClient ownedClient,
+      AbstractRedisClient client,
       StatefulConnection<String, String> connection,
       RedisClusterAsyncCommands<String, String> async,
       boolean cluster) {
     this.ownedClient = ownedClient;
+    this.client = client;
     this.connection = connection;
     this.async = async;
     this.cluster = cluster;
@@ -46,14 +52,14 @@ final class RedisConnector implements AutoCloseable {
   /** Connects with the application's own client, whose options are the application's. */
   static RedisConnector of(RedisClient client) {
     StatefulRedisConnection<String, String> connection = client.connect(StringCodec.UTF8);
-    return new RedisConnector(null, connection, connection.async(), false);
+    return new RedisConnector(null, client, connection, connection.async(), false);
   }
 
   /** Connects with the application's own cluster client, whose options are the application's. */
   static RedisConnector of(RedisClusterClient client) {
     StatefulRedisClusterConnection<String, String> connection = client.connect(StringCodec.UTF8);
     connectToMasters(connection);
-    return new RedisConnector(null, connection, connection.async(), true);
+    return new RedisConnector(null, client, connection, connection.async(), true);
   }
 
   /** Creates a client for one standalone server and connects. */
@@ -68,7 +74,7 @@ final class RedisConnector implements AutoCloseable {
             .build());
     try {
       StatefulRedisConnection<String, String> connection = client.connect(StringCodec.UTF8);
-      return new RedisConnector(client, connection, connection.async(), false);
+      return new RedisConnector(client, client, connection, connection.async(), false);
     } catch (RuntimeException e) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
       throw e;
@@ -90,7 +96,7 @@ final class RedisConnector implements AutoCloseable {
     try {
       StatefulRedisClusterConnection<String, String> connection = client.connect(StringCodec.UTF8);
       connectToMasters(connection);
-      return new RedisConnector(client, connection, connection.async(), true);
+      return new RedisConnector(client, client, connection, connection.async(), true);
     } catch (RuntimeException e) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
       throw e;
@@ -136,6 +142,28 @@ final class RedisConnector implements AutoCloseable {
           }
           return "";
         });
+  }
+
+  /**
+   * Opens a pub/sub connection with the same client. On a cluster, its connection to every master is
+   * opened now, for the reason given at {@link #connectToMasters}.
+   */
+  StatefulRedisPubSubConnection<String, String> connectPubSub() {
+    if (client instanceof RedisClusterClient clusterClient) {
+      StatefulRedisClusterPubSubConnection<String, String> pubSub = clusterClient.connectPubSub(StringCodec.UTF8);
+      for (RedisClusterNode node : pubSub.getPartitions()) {
+        if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+          pubSub.getConnection(node.getUri().getHost(), node.getUri().getPort());
+        }
+      }
+      return pubSub;
+    }
+    return ((RedisClient) client).connectPubSub(StringCodec.UTF8);
+  }
+
+  /** The client, to listen to its connections' state. */
+  AbstractRedisClient client() {
+    return client;
   }
 
   /** The async commands of the shared connection (thread-safe). */
