@@ -365,7 +365,7 @@ public final class RedisPresenceBus implements PresenceBus {
         }
         List<String> channels = new ArrayList<>(watched.keySet());
         for (String channel : channels) {
-          awaiting.remove(channel);
+          // A confirmation still awaited (a watch's, say) is kept: the new SSUBSCRIBE completes it too.
           confirmations.add(awaitConfirmation(channel));
           Interest interest = watched.get(channel);
           if (interest.user()) {
