@@ -4,14 +4,17 @@ import dev.presence.PresenceChange;
 import dev.presence.PresenceState;
 import dev.presence.TypingEvent;
 import dev.presence.UserPresence;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The text of bus messages: length-prefixed fields ({@code <length>:<chars>}, {@code -} for null), so
- * any id or status text survives. The first field is the kind ({@code P} presence, {@code T} typing),
- * the second the origin node, so a node drops its own messages. Stateless.
+ * The text of bus messages: length-prefixed fields ({@code <UTF-8 byte length>:<value>}, {@code -} for
+ * null), so any id or status text survives; byte lengths, because the store's Lua script writes the
+ * same messages and Lua counts bytes. The first field is the kind ({@code P} presence, {@code T}
+ * typing), the second the origin node, so a node drops its own messages. Times are epoch
+ * milliseconds. Stateless.
  */
 final class BusMessages {
   private BusMessages() {}
@@ -35,7 +38,7 @@ final class BusMessages {
     field(out, event.channelId());
     field(out, event.userId());
     field(out, event.kind().name());
-    field(out, event.expiresAt() == null ? null : event.expiresAt().toString());
+    field(out, event.expiresAt() == null ? null : Long.toString(event.expiresAt().toEpochMilli()));
     return out.toString();
   }
 
@@ -45,21 +48,30 @@ final class BusMessages {
    * @throws IllegalArgumentException if it is not one this class wrote
    */
   static Message decode(String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     List<String> fields = new ArrayList<>(12);
     int i = 0;
-    while (i < text.length()) {
-      if (text.charAt(i) == '-') {
+    while (i < bytes.length) {
+      if (bytes[i] == '-') {
         fields.add(null);
         i++;
         continue;
       }
-      int colon = text.indexOf(':', i);
-      if (colon < 0) {
+      int length = 0;
+      for (; i < bytes.length && bytes[i] != ':'; i++) {
+        if (bytes[i] < '0' || bytes[i] > '9') {
+          throw new IllegalArgumentException("not a bus message");
+        }
+        length = length * 10 + (bytes[i] - '0');
+      }
+      if (i >= bytes.length || i + 1 + length > bytes.length) {
         throw new IllegalArgumentException("not a bus message");
       }
-      int length = Integer.parseInt(text, i, colon, 10);
-      fields.add(text.substring(colon + 1, colon + 1 + length));
-      i = colon + 1 + length;
+      fields.add(new String(bytes, i + 1, length, StandardCharsets.UTF_8));
+      i = i + 1 + length;
+    }
+    if (fields.size() < 2) {
+      throw new IllegalArgumentException("not a bus message");
     }
     String origin = fields.get(1);
     if ("P".equals(fields.get(0))) {
@@ -71,7 +83,10 @@ final class BusMessages {
           origin,
           null,
           new TypingEvent(
-              fields.get(2), fields.get(3), TypingEvent.Kind.valueOf(fields.get(4)), expires == null ? null : Instant.parse(expires)));
+              fields.get(2),
+              fields.get(3),
+              TypingEvent.Kind.valueOf(fields.get(4)),
+              expires == null ? null : Instant.ofEpochMilli(Long.parseLong(expires))));
     }
     throw new IllegalArgumentException("unknown bus message kind " + fields.get(0));
   }
@@ -80,7 +95,7 @@ final class BusMessages {
     field(out, presence.userId());
     field(out, presence.state().name());
     field(out, presence.customText());
-    field(out, presence.lastSeen() == null ? null : presence.lastSeen().toString());
+    field(out, presence.lastSeen() == null ? null : Long.toString(presence.lastSeen().toEpochMilli()));
     field(out, Long.toString(presence.version()));
   }
 
@@ -90,15 +105,19 @@ final class BusMessages {
         fields.get(from),
         PresenceState.valueOf(fields.get(from + 1)),
         fields.get(from + 2),
-        lastSeen == null ? null : Instant.parse(lastSeen),
+        lastSeen == null ? null : Instant.ofEpochMilli(Long.parseLong(lastSeen)),
         Long.parseLong(fields.get(from + 4)));
+  }
+
+  private static int utf8Length(String value) {
+    return value.getBytes(StandardCharsets.UTF_8).length; // as Lettuce sends it, so as Lua would count it
   }
 
   private static void field(StringBuilder out, String value) {
     if (value == null) {
       out.append('-');
     } else {
-      out.append(value.length()).append(':').append(value);
+      out.append(utf8Length(value)).append(':').append(value);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.presence.redis;
 
+import dev.presence.PresenceChange;
 import dev.presence.spi.AggregationPolicy;
 import dev.presence.spi.NodeFencedException;
 import dev.presence.spi.PresenceStore;
@@ -73,9 +74,14 @@ public final class RedisPresenceStore implements PresenceStore {
   private volatile long lastLeaseClockMillis;
   /** The latest membership of each node that joined through this store: what fences its writes. */
   private final ConcurrentHashMap<String, Membership> memberships = new ConcurrentHashMap<>();
+  /** Whether the user script publishes each visible change on the user's shard channel itself. */
+  private final boolean publishesChanges;
+  /** The node that last joined through this store: the origin of the changes it publishes for no node. */
+  private volatile String homeNodeId = "";
 
-  private RedisPresenceStore(RedisConnector connector, RedisKeys keys, Duration timeout) {
+  private RedisPresenceStore(RedisConnector connector, RedisKeys keys, Duration timeout, boolean publishesChanges) {
     this.connector = connector;
+    this.publishesChanges = publishesChanges;
     this.redis = connector.async();
     this.keys = keys;
     this.timeout = timeout;
@@ -123,14 +129,38 @@ public final class RedisPresenceStore implements PresenceStore {
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(mutation, "mutation");
     Objects.requireNonNull(policy, "policy");
-    return applyAsOp(userId, mutation, policy, opCounter.incrementAndGet());
+    return applyAsOp(userId, mutation, policy, opCounter.incrementAndGet(), originOf(mutation));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>True when built with {@link Builder#publishChanges(boolean)}: the script then publishes each
+   * visible change, in the format {@link RedisPresenceBus} reads, on the user's shard channel, in the
+   * same step (no second round trip, and no change is stored without being published).
+   */
+  @Override
+  public boolean publishesChanges() {
+    return publishesChanges;
+  }
+
+  /** The node named as origin of a published change: the writing node, else the node of this store. */
+  private String originOf(StoreMutation mutation) {
+    if (mutation instanceof StoreMutation.PutDevice put) {
+      return put.device().nodeId();
+    }
+    if (mutation instanceof StoreMutation.RemoveDevice remove) {
+      return remove.nodeId();
+    }
+    return homeNodeId;
   }
 
   /**
    * Applies a mutation as the op numbered {@code op} of this store: sending the same op twice is what
    * Lettuce does when it replays a command after a reconnect (tests do it on purpose).
    */
-  CompletionStage<StoreUpdate> applyAsOp(String userId, StoreMutation mutation, AggregationPolicy policy, long opNumber) {
+  CompletionStage<StoreUpdate> applyAsOp(
+      String userId, StoreMutation mutation, AggregationPolicy policy, long opNumber, String origin) {
     try {
       String writer = writerOf(mutation);
       String[] scriptKeys = scriptKeys(userId, writer);
@@ -149,8 +179,8 @@ public final class RedisPresenceStore implements PresenceStore {
           indexed.thenCompose(
               registered ->
                   policy == AggregationPolicy.standard()
-                      ? applyByScript(userId, mutation, writer, deadline, scriptKeys, op)
-                      : applyByCas(userId, mutation, policy, writer, deadline, scriptKeys, op, 1));
+                      ? applyByScript(userId, mutation, writer, deadline, scriptKeys, op, origin)
+                      : applyByCas(userId, mutation, policy, writer, deadline, scriptKeys, op, origin, 1));
       return update.handleAsync(RedisPresenceStore::rethrow, completions);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -158,7 +188,7 @@ public final class RedisPresenceStore implements PresenceStore {
   }
 
   private CompletionStage<StoreUpdate> applyByScript(
-      String userId, StoreMutation mutation, String writer, String deadline, String[] scriptKeys, String op) {
+      String userId, StoreMutation mutation, String writer, String deadline, String[] scriptKeys, String op, String origin) {
     long base = versionBase;
     List<String> args = new ArrayList<>(16);
     args.add(kindOf(mutation));
@@ -169,6 +199,8 @@ public final class RedisPresenceStore implements PresenceStore {
     args.add(writer == null ? "" : writer);
     args.add(deadline);
     args.add(userId);
+    args.add(publishesChanges ? keys.userChanges(userId) : "");
+    args.add(origin);
     addMutationArgs(mutation, args);
     return APPLY.<List<Object>>run(redis, scriptKeys, args.toArray(String[]::new))
         .thenApply(reply -> updateOf(userId, reply, base, writer));
@@ -182,6 +214,7 @@ public final class RedisPresenceStore implements PresenceStore {
       String deadline,
       String[] scriptKeys,
       String op,
+      String origin,
       int attempt) {
     long base = versionBase;
     return redis.hgetall(keys.user(userId))
@@ -199,6 +232,13 @@ public final class RedisPresenceStore implements PresenceStore {
               args.add(writer == null ? "" : writer);
               args.add(deadline);
               args.add(userId);
+              if (publishesChanges && next.version() != stored.record().version()) {
+                args.add(keys.userChanges(userId));
+                args.add(BusMessages.presence(origin, new PresenceChange(stored.record().presence(), next.presence())));
+              } else {
+                args.add("");
+                args.add("");
+              }
               // An unchanged record of a fenced writer is still written, so that the script checks the fence.
               args.addAll(RecordCodec.encode(next, stored));
               return CAS.<List<Object>>run(redis, scriptKeys, args.toArray(String[]::new))
@@ -209,7 +249,7 @@ public final class RedisPresenceStore implements PresenceStore {
                             throw new PresenceStoreException(
                                 "user " + IdEncoding.shown(userId) + " changed under " + attempt + " attempts to write it", null);
                           }
-                          return applyByCas(userId, mutation, policy, writer, deadline, scriptKeys, op, attempt + 1);
+                          return applyByCas(userId, mutation, policy, writer, deadline, scriptKeys, op, origin, attempt + 1);
                         }
                         return CompletableFuture.completedFuture(updateOf(userId, reply, base, writer));
                       });
@@ -276,10 +316,11 @@ public final class RedisPresenceStore implements PresenceStore {
     sawEpoch = true;
     lastLeaseClockMillis = Long.parseLong((String) reply.get(2));
     Membership membership = new Membership(nodeId, life, Long.parseLong((String) reply.get(1)));
+    homeNodeId = nodeId;
     String earlierLife = (String) reply.get(3);
     if (!earlierLife.isEmpty()) {
       List<StoreUpdate> changes = new ArrayList<>();
-      sweepLife(nodeId, earlierLife, Long.parseLong((String) reply.get(4)), policy, changes);
+      sweepLife(nodeId, earlierLife, Long.parseLong((String) reply.get(4)), policy, changes, nodeId);
       changes.forEach(onChange);
     }
     memberships.put(nodeId, membership);
@@ -290,7 +331,8 @@ public final class RedisPresenceStore implements PresenceStore {
    * Removes the devices of one life of a node from every user in the slots it wrote to (RemoveNode,
    * atomic and idempotent per user), then forgets the claim. Blocks.
    */
-  private void sweepLife(String nodeId, String life, long aliveMillis, AggregationPolicy policy, List<StoreUpdate> changes) {
+  private void sweepLife(
+      String nodeId, String life, long aliveMillis, AggregationPolicy policy, List<StoreUpdate> changes, String sweeper) {
     StoreMutation removal = new StoreMutation.RemoveNode(nodeId, aliveMillis);
     Set<String> slots = await(redis.smembers(keys.nodeSlots(nodeId, life)));
     List<CompletableFuture<Set<String>>> indexes = new ArrayList<>();
@@ -301,7 +343,7 @@ public final class RedisPresenceStore implements PresenceStore {
     List<CompletableFuture<StoreUpdate>> removals = new ArrayList<>();
     for (CompletableFuture<Set<String>> index : indexes) {
       for (String userId : index.join()) {
-        removals.add(applyAsOp(userId, removal, policy, opCounter.incrementAndGet()).toCompletableFuture());
+        removals.add(applyAsOp(userId, removal, policy, opCounter.incrementAndGet(), sweeper).toCompletableFuture());
       }
     }
     await(CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new)));
@@ -405,7 +447,8 @@ public final class RedisPresenceStore implements PresenceStore {
                   runId));
       List<StoreUpdate> changes = new ArrayList<>();
       for (int i = 0; i + 2 < claimed.size(); i += 3) {
-        sweepLife((String) claimed.get(i + 2), (String) claimed.get(i), Long.parseLong((String) claimed.get(i + 1)), policy, changes);
+        sweepLife(
+            (String) claimed.get(i + 2), (String) claimed.get(i), Long.parseLong((String) claimed.get(i + 1)), policy, changes, nodeId);
       }
       changes.forEach(onChange);
       return claimed.size() / 3;
@@ -606,8 +649,19 @@ public final class RedisPresenceStore implements PresenceStore {
     private String application = RedisKeys.DEFAULT_APPLICATION;
     private Duration commandTimeout = Duration.ofSeconds(2);
     private int requestQueueSize = 10_000;
+    private boolean publishChanges;
 
     private Builder() {}
+
+    /**
+     * Whether the store publishes every visible change itself, from the script that applies it, on the
+     * user's shard channel, for a {@link RedisPresenceBus} with the same application name (then {@link
+     * #publishesChanges()} is true and the engine does not publish them again). Default false.
+     */
+    public Builder publishChanges(boolean publish) {
+      this.publishChanges = publish;
+      return this;
+    }
 
     /**
      * A standalone server, e.g. {@code redis://localhost:6379}.
@@ -702,7 +756,7 @@ public final class RedisPresenceStore implements PresenceStore {
               : client != null ? RedisConnector.of(client)
               : RedisConnector.of(clusterClient);
       try {
-        return new RedisPresenceStore(connector, RedisKeys.of(application), commandTimeout);
+        return new RedisPresenceStore(connector, RedisKeys.of(application), commandTimeout, publishChanges);
       } catch (RuntimeException e) {
         connector.close();
         throw e;

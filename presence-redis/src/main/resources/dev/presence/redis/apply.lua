@@ -2,14 +2,16 @@
 -- KEYS: 1 u:{U} record, 2 o:{U} ops, 3 (optional) ni:{T}:N index of the writer node, in the user's slot.
 -- ARGV: 1 kind (P put, R remove device, N remove node, S set status, C clear expired status), 2 atMillis,
 --   3 version base for a user never recorded, 4 client id, 5 op counter, 6 writer node ('' for status),
---   7 the writer's lease deadline in store millis ('' when not fenced), 8 user id, 9.. per kind:
---   P: 9 device id, 10 A/I, 11 platform, 12 since, 13 max devices, 14 claim 1/0, 15 evict 1/0, 16 evict id
---   R: 9 device id.  S: 9 mode, 10 has text 1/0, 11 text, 12 expiry, 13 reassert 1/0.  C: 9 expiry.
+--   7 the writer's lease deadline in store millis ('' when not fenced), 8 user id, 9 the shard channel to
+--   publish a visible change on ('' for none), 10 the origin node named in that message, 11.. per kind:
+--   P: 11 device id, 12 A/I, 13 platform, 14 since, 15 max devices, 16 claim 1/0, 17 evict 1/0, 18 evict id
+--   R: 11 device id.  S: 11 mode, 12 has text 1/0, 13 text, 14 expiry, 15 reassert 1/0.  C: 11 expiry.
 -- Returns {'SAME', flat} or {'CHANGED', flatBefore, flatAfter}, or {'LIMIT', count, max}, or {'FENCED'}.
 
 local userKey, opKey, indexKey = KEYS[1], KEYS[2], KEYS[3]
 local kind, at, base = ARGV[1], ARGV[2], ARGV[3]
 local client, counter, writer, deadline, userId = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local channel, origin = ARGV[9], ARGV[10]
 
 local again = replayed(opKey, writer, client, counter, userKey)
 if again then return again end
@@ -37,8 +39,8 @@ local function same()
 end
 
 if kind == 'P' then
-  local dev = {id = ARGV[9], node = writer, act = ARGV[10], plat = ARGV[11], since = ARGV[12]}
-  local max, claim, hasEvict, evictId = tonumber(ARGV[13]), ARGV[14] == '1', ARGV[15] == '1', ARGV[16]
+  local dev = {id = ARGV[11], node = writer, act = ARGV[12], plat = ARGV[13], since = ARGV[14]}
+  local max, claim, hasEvict, evictId = tonumber(ARGV[15]), ARGV[16] == '1', ARGV[17] == '1', ARGV[18]
   local result, replaced, evicted, unchanged = {}, false, false, false
   for _, e in ipairs(old.devices) do
     if hasEvict and e.id == evictId and e.id ~= dev.id and e.node == dev.node then
@@ -69,19 +71,19 @@ if kind == 'P' then
     devicesChanged = true
   end
 elseif kind == 'R' then
-  without(function(d) return d.id == ARGV[9] and d.node == writer end)
+  without(function(d) return d.id == ARGV[11] and d.node == writer end)
 elseif kind == 'N' then
   without(function(d) return d.node == writer end)
 elseif kind == 'S' then
-  if ARGV[13] == '1' and tonumber(old.sa) >= tonumber(at) then
+  if ARGV[15] == '1' and tonumber(old.sa) >= tonumber(at) then
     return same()
   end
-  new.m = ARGV[9]
-  new.ct = ARGV[10] == '1' and ARGV[11] or false
-  new.ex = ARGV[12]
+  new.m = ARGV[11]
+  new.ct = ARGV[12] == '1' and ARGV[13] or false
+  new.ex = ARGV[14]
   new.sa = at
 elseif kind == 'C' then
-  if old.ex == '0' or old.ex ~= ARGV[9] then
+  if old.ex == '0' or old.ex ~= ARGV[11] then
     return same()
   end
   new.m = 'AUTO'; new.ct = false; new.ex = '0'; new.sa = at
@@ -123,6 +125,9 @@ if visible ~= old.st or visibleText ~= old.tx then
 end
 
 local after = storeRecord(userKey, old, new)
+if channel ~= '' and new.v ~= old.v then
+  redis.call('SPUBLISH', channel, changeMessage(origin, userId, old, new))
+end
 if writer ~= '' then indexNode(indexKey, writer, userId, new.devices) end
 remember(opKey, writer, client, counter, old.flat, true)
 return {'CHANGED', old.flat, after}

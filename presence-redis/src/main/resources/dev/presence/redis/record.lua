@@ -107,3 +107,16 @@ local function remember(opKey, writer, client, counter, beforeFlat, changed)
   redis.call('HSET', opKey, writer, client .. '|' .. counter .. '|' .. before)
   redis.call('PEXPIRE', opKey, OP_TTL_MS)
 end
+
+-- The bus message of a visible change (BusMessages in Java reads it): length-prefixed fields, the
+-- lengths in bytes, null as '-': P, origin, then user, state, text, last seen, version before and after.
+local function busField(s)
+  if not s then return '-' end
+  return #s .. ':' .. s
+end
+
+local function changeMessage(origin, userId, old, new)
+  return busField('P') .. busField(origin)
+    .. busField(userId) .. busField(old.st) .. busField(old.tx) .. busField(old.ls) .. busField(fmt(old.v))
+    .. busField(userId) .. busField(new.st) .. busField(new.tx) .. busField(new.ls) .. busField(fmt(new.v))
+end

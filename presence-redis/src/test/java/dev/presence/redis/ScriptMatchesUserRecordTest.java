@@ -65,12 +65,12 @@ class ScriptMatchesUserRecordTest {
     String alice = "replay-" + UUID.randomUUID();
     DeviceRecord phone = new DeviceRecord("phone", "n1", DeviceActivity.ACTIVE, Platform.WEB, T0);
     StoreMutation put = new StoreMutation.PutDevice(phone, 8, T0);
-    StoreUpdate first = store.applyAsOp(alice, put, AggregationPolicy.standard(), 1_000_001).toCompletableFuture().join();
+    StoreUpdate first = store.applyAsOp(alice, put, AggregationPolicy.standard(), 1_000_001, "n1").toCompletableFuture().join();
     // the phone then reconnects through n2, which claims it
     DeviceRecord moved = new DeviceRecord("phone", "n2", DeviceActivity.ACTIVE, Platform.WEB, T0 + 1);
     UserRecord afterMove = store.apply(alice, new StoreMutation.PutDevice(moved, 8, T0 + 1), AggregationPolicy.standard()).current();
 
-    StoreUpdate replay = store.applyAsOp(alice, put, AggregationPolicy.standard(), 1_000_001).toCompletableFuture().join();
+    StoreUpdate replay = store.applyAsOp(alice, put, AggregationPolicy.standard(), 1_000_001, "n1").toCompletableFuture().join();
 
     assertThat(replay.previous()).isEqualTo(first.previous());
     assertThat(replay.presenceChanged()).isTrue();
