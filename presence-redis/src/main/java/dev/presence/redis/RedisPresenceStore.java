@@ -392,9 +392,12 @@ public final class RedisPresenceStore implements PresenceStore {
       CompletableFuture<Long> registered =
           registeredSlots.computeIfAbsent(
               slot, s -> redis.sadd(keys.nodeSlots(nodeId, life), Integer.toString(s)).toCompletableFuture());
-      if (registered.isCompletedExceptionally()) {
-        registeredSlots.remove(slot, registered); // try again next time
-      }
+      registered.whenComplete(
+          (added, failure) -> {
+            if (failure != null) {
+              registeredSlots.remove(slot, registered); // the next write to the slot tries again
+            }
+          });
       return registered;
     }
 
