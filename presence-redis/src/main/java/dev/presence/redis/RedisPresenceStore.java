@@ -57,6 +57,8 @@ public final class RedisPresenceStore implements PresenceStore {
   private static final LuaScript LEASE_CLAIM = LuaScript.load("lease_common.lua", "lease_claim.lua");
   private static final LuaScript LEASE_FINISH = LuaScript.load("lease_common.lua", "lease_finish.lua");
   private static final int MAX_CAS_ATTEMPTS = 64;
+  /** How many command timeouts a join waits for another node to finish sweeping the node's previous life. */
+  private static final int JOIN_WAIT_TIMEOUTS = 5;
 
   private final RedisConnector connector;
   private final RedisClusterAsyncCommands<String, String> redis;
@@ -129,7 +131,7 @@ public final class RedisPresenceStore implements PresenceStore {
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(mutation, "mutation");
     Objects.requireNonNull(policy, "policy");
-    return applyAsOp(userId, mutation, policy, opCounter.incrementAndGet(), originOf(mutation));
+    return applyAsOp(userId, mutation, policy, opCounter.incrementAndGet(), originOf(mutation), null);
   }
 
   /**
@@ -161,6 +163,15 @@ public final class RedisPresenceStore implements PresenceStore {
    */
   CompletionStage<StoreUpdate> applyAsOp(
       String userId, StoreMutation mutation, AggregationPolicy policy, long opNumber, String origin) {
+    return applyAsOp(userId, mutation, policy, opNumber, origin, null);
+  }
+
+  /**
+   * As above; a sweep's removals also pass the sweeper's lease deadline, so a sweeper that paused past
+   * its lease (and whose sweep another node took over) cannot remove devices after that.
+   */
+  private CompletionStage<StoreUpdate> applyAsOp(
+      String userId, StoreMutation mutation, AggregationPolicy policy, long opNumber, String origin, Membership sweeper) {
     try {
       String writer = writerOf(mutation);
       String[] scriptKeys = scriptKeys(userId, writer);
@@ -170,7 +181,8 @@ public final class RedisPresenceStore implements PresenceStore {
         throw new NodeFencedException(
             writer, "node " + IdEncoding.shown(writer) + " holds no lease (it was lost, claimed or left); join again");
       }
-      String deadline = membership == null ? "" : Long.toString(membership.deadline);
+      String deadline =
+          membership != null ? Long.toString(membership.deadline) : sweeper != null ? Long.toString(sweeper.deadline) : "";
       CompletionStage<?> indexed =
           membership != null && mutation instanceof StoreMutation.PutDevice
               ? membership.registerSlot(RedisKeys.slotOfUser(userId))
@@ -287,7 +299,8 @@ public final class RedisPresenceStore implements PresenceStore {
    * this store records which slots a life of the node wrote to, so a sweep reads only those indexes.
    * The first join on a store with no epoch creates it: version base 0 if this store never saw one,
    * else a base from Redis {@code TIME} (the store lost its data). Blocks for a few round trips, more
-   * if a previous life must be swept.
+   * if a previous life must be swept, and waits (up to five command timeouts) while another node is still
+   * sweeping a previous life of this node, whose removals would otherwise hit the new life's devices.
    */
   @Override
   public NodeMembership join(
@@ -302,27 +315,42 @@ public final class RedisPresenceStore implements PresenceStore {
     }
     IdEncoding.encode("node id", nodeId);
     String life = UUID.randomUUID().toString();
-    List<Object> reply =
-        await(
-            LEASE_JOIN.run(
-                redis,
-                new String[] {keys.leases(), keys.leaseDetails(), keys.sweeping(), keys.epoch()},
-                nodeId,
-                life,
-                Long.toString(lease.toMillis()),
-                Long.toString(grace.toMillis()),
-                sawEpoch ? "1" : "0"));
+    long waitUntil = System.nanoTime() + timeout.multipliedBy(JOIN_WAIT_TIMEOUTS).toNanos();
+    List<Object> reply;
+    while (true) {
+      reply =
+          await(
+              LEASE_JOIN.run(
+                  redis,
+                  new String[] {keys.leases(), keys.leaseDetails(), keys.sweeping(), keys.epoch()},
+                  nodeId,
+                  life,
+                  Long.toString(lease.toMillis()),
+                  Long.toString(grace.toMillis()),
+                  sawEpoch ? "1" : "0"));
+      if (!"BUSY".equals(reply.get(0))) {
+        break;
+      }
+      if (System.nanoTime() > waitUntil) {
+        throw new PresenceStoreException(
+            "node " + IdEncoding.shown(nodeId) + " is still being swept by another node; join again later", null);
+      }
+      sleepBriefly();
+    }
     versionBase = Long.parseLong((String) reply.get(0));
     sawEpoch = true;
     lastLeaseClockMillis = Long.parseLong((String) reply.get(2));
     Membership membership = new Membership(nodeId, life, Long.parseLong((String) reply.get(1)));
     homeNodeId = nodeId;
     String earlierLife = (String) reply.get(3);
+    List<StoreUpdate> changes = new ArrayList<>();
     if (!earlierLife.isEmpty()) {
-      List<StoreUpdate> changes = new ArrayList<>();
-      sweepLife(nodeId, earlierLife, Long.parseLong((String) reply.get(4)), policy, changes, nodeId);
-      changes.forEach(onChange);
+      sweepLife(nodeId, earlierLife, Long.parseLong((String) reply.get(4)), policy, changes, membership);
     }
+    for (int i = 5; i + 1 < reply.size(); i += 2) {
+      sweepLife(nodeId, (String) reply.get(i), Long.parseLong((String) reply.get(i + 1)), policy, changes, membership);
+    }
+    changes.forEach(onChange);
     memberships.put(nodeId, membership);
     return membership;
   }
@@ -332,7 +360,7 @@ public final class RedisPresenceStore implements PresenceStore {
    * atomic and idempotent per user), then forgets the claim. Blocks.
    */
   private void sweepLife(
-      String nodeId, String life, long aliveMillis, AggregationPolicy policy, List<StoreUpdate> changes, String sweeper) {
+      String nodeId, String life, long aliveMillis, AggregationPolicy policy, List<StoreUpdate> changes, Membership sweeper) {
     StoreMutation removal = new StoreMutation.RemoveNode(nodeId, aliveMillis);
     Set<String> slots = await(redis.smembers(keys.nodeSlots(nodeId, life)));
     List<CompletableFuture<Set<String>>> indexes = new ArrayList<>();
@@ -343,7 +371,8 @@ public final class RedisPresenceStore implements PresenceStore {
     List<CompletableFuture<StoreUpdate>> removals = new ArrayList<>();
     for (CompletableFuture<Set<String>> index : indexes) {
       for (String userId : index.join()) {
-        removals.add(applyAsOp(userId, removal, policy, opCounter.incrementAndGet(), sweeper).toCompletableFuture());
+        removals.add(
+            applyAsOp(userId, removal, policy, opCounter.incrementAndGet(), sweeper.nodeId, sweeper).toCompletableFuture());
       }
     }
     await(CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new)));
@@ -359,6 +388,15 @@ public final class RedisPresenceStore implements PresenceStore {
             nodeId,
             life,
             Long.toString(aliveMillis)));
+  }
+
+  private static void sleepBriefly() {
+    try {
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PresenceStoreException("interrupted while waiting to join", e);
+    }
   }
 
   /** Store time ({@code TIME}, in ms) of the answer to the last join, renewal or leave through this store. */
@@ -451,7 +489,7 @@ public final class RedisPresenceStore implements PresenceStore {
       List<StoreUpdate> changes = new ArrayList<>();
       for (int i = 0; i + 2 < claimed.size(); i += 3) {
         sweepLife(
-            (String) claimed.get(i + 2), (String) claimed.get(i), Long.parseLong((String) claimed.get(i + 1)), policy, changes, nodeId);
+            (String) claimed.get(i + 2), (String) claimed.get(i), Long.parseLong((String) claimed.get(i + 1)), policy, changes, this);
       }
       changes.forEach(onChange);
       return claimed.size() / 3;
