@@ -90,7 +90,11 @@ public final class RedisPresenceBus implements PresenceBus {
     connector.client().addListener(reconnects);
   }
 
-  /** A builder of a bus; see {@link Builder}. */
+  /**
+   * A builder of a bus; see {@link Builder}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -487,18 +491,33 @@ public final class RedisPresenceBus implements PresenceBus {
 
     private Builder() {}
 
-    /** A standalone server, e.g. {@code redis://localhost:6379}. */
+    /**
+     * A standalone server, e.g. {@code redis://localhost:6379}.
+     *
+     * @param uri the server
+     * @return this builder
+     */
     public Builder uri(String uri) {
       return uri(RedisURI.create(uri));
     }
 
-    /** A standalone server. */
+    /**
+     * A standalone server.
+     *
+     * @param uri the server
+     * @return this builder
+     */
     public Builder uri(RedisURI uri) {
       this.uri = Objects.requireNonNull(uri, "uri");
       return this;
     }
 
-    /** A cluster, by some of its nodes. */
+    /**
+     * A cluster, by some of its nodes.
+     *
+     * @param seeds some nodes of the cluster
+     * @return this builder
+     */
     public Builder clusterUris(List<RedisURI> seeds) {
       if (seeds.isEmpty()) {
         throw new IllegalArgumentException("at least one cluster seed is needed");
@@ -507,13 +526,23 @@ public final class RedisPresenceBus implements PresenceBus {
       return this;
     }
 
-    /** The application's own standalone client; the bus never shuts it down. */
+    /**
+     * The application's own standalone client; the bus never shuts it down.
+     *
+     * @param client the application's client
+     * @return this builder
+     */
     public Builder client(RedisClient client) {
       this.client = Objects.requireNonNull(client, "client");
       return this;
     }
 
-    /** The application's own cluster client; the bus never shuts it down. */
+    /**
+     * The application's own cluster client; the bus never shuts it down.
+     *
+     * @param client the application's client
+     * @return this builder
+     */
     public Builder clusterClient(RedisClusterClient client) {
       this.clusterClient = Objects.requireNonNull(client, "client");
       return this;
@@ -522,6 +551,8 @@ public final class RedisPresenceBus implements PresenceBus {
     /**
      * The application's name, which starts every channel; the same as the store's. Default {@code presence}.
      *
+     * @param application the name
+     * @return this builder
      * @throws IllegalArgumentException if the name is not valid
      */
     public Builder application(String application) {
@@ -533,6 +564,8 @@ public final class RedisPresenceBus implements PresenceBus {
     /**
      * How long a command, or the confirmation of a watch, may take; default 2 s (a watch waits twice that).
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder commandTimeout(Duration timeout) {
@@ -546,6 +579,8 @@ public final class RedisPresenceBus implements PresenceBus {
     /**
      * The most commands queued on a connection before new ones fail; default 10,000.
      *
+     * @param size the most queued commands
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder requestQueueSize(int size) {
@@ -559,6 +594,7 @@ public final class RedisPresenceBus implements PresenceBus {
     /**
      * Connects and returns the bus.
      *
+     * @return the connected bus
      * @throws IllegalStateException if not exactly one server, cluster or client was given
      * @throws io.lettuce.core.RedisConnectionException if Redis cannot be reached
      */

@@ -100,7 +100,11 @@ public final class RedisPresenceStore implements PresenceStore {
     this.sawEpoch = epoch != null;
   }
 
-  /** A builder of a store; see {@link Builder}. */
+  /**
+   * A builder of a store; see {@link Builder}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -698,6 +702,9 @@ public final class RedisPresenceStore implements PresenceStore {
      * Whether the store publishes every visible change itself, from the script that applies it, on the
      * user's shard channel, for a {@link RedisPresenceBus} with the same application name (then {@link
      * #publishesChanges()} is true and the engine does not publish them again). Default false.
+     *
+     * @param publish whether to publish
+     * @return this builder
      */
     public Builder publishChanges(boolean publish) {
       this.publishChanges = publish;
@@ -707,19 +714,31 @@ public final class RedisPresenceStore implements PresenceStore {
     /**
      * A standalone server, e.g. {@code redis://localhost:6379}.
      *
+     * @param uri the server
+     * @return this builder
      * @throws IllegalArgumentException if it is not a Redis URI
      */
     public Builder uri(String uri) {
       return uri(RedisURI.create(uri));
     }
 
-    /** A standalone server. */
+    /**
+     * A standalone server.
+     *
+     * @param uri the server
+     * @return this builder
+     */
     public Builder uri(RedisURI uri) {
       this.uri = Objects.requireNonNull(uri, "uri");
       return this;
     }
 
-    /** A cluster, by some of its nodes. */
+    /**
+     * A cluster, by some of its nodes.
+     *
+     * @param seeds some nodes of the cluster
+     * @return this builder
+     */
     public Builder clusterUris(List<RedisURI> seeds) {
       if (seeds.isEmpty()) {
         throw new IllegalArgumentException("at least one cluster seed is needed");
@@ -728,13 +747,23 @@ public final class RedisPresenceStore implements PresenceStore {
       return this;
     }
 
-    /** The application's own standalone client; the store connects with it and never shuts it down. */
+    /**
+     * The application's own standalone client; the store connects with it and never shuts it down.
+     *
+     * @param client the application's client
+     * @return this builder
+     */
     public Builder client(RedisClient client) {
       this.client = Objects.requireNonNull(client, "client");
       return this;
     }
 
-    /** The application's own cluster client; the store connects with it and never shuts it down. */
+    /**
+     * The application's own cluster client; the store connects with it and never shuts it down.
+     *
+     * @param client the application's client
+     * @return this builder
+     */
     public Builder clusterClient(RedisClusterClient client) {
       this.clusterClient = Objects.requireNonNull(client, "client");
       return this;
@@ -744,6 +773,8 @@ public final class RedisPresenceStore implements PresenceStore {
      * The application's name, which starts every key: 1 to 64 characters of {@code [A-Za-z0-9._-]};
      * default {@code presence}. Stores with different names share a server without meeting.
      *
+     * @param application the name
+     * @return this builder
      * @throws IllegalArgumentException if the name is not valid
      */
     public Builder application(String application) {
@@ -755,6 +786,8 @@ public final class RedisPresenceStore implements PresenceStore {
     /**
      * How long a command may take before it fails with {@link PresenceStoreException}; default 2 s.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder commandTimeout(Duration timeout) {
@@ -768,6 +801,8 @@ public final class RedisPresenceStore implements PresenceStore {
     /**
      * The most commands queued on the connection before new ones fail; default 10,000.
      *
+     * @param size the most queued commands
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder requestQueueSize(int size) {
@@ -781,6 +816,7 @@ public final class RedisPresenceStore implements PresenceStore {
     /**
      * Connects and returns the store.
      *
+     * @return the connected store
      * @throws IllegalStateException if not exactly one server, cluster or client was given
      * @throws io.lettuce.core.RedisConnectionException if Redis cannot be reached
      * @throws PresenceStoreException if Redis does not answer the first read
