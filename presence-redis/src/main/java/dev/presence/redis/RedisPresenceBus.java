@@ -83,7 +83,7 @@ public final class RedisPresenceBus implements PresenceBus {
           @Override
           public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
             for (NodeConnection node : nodes.values()) {
-              node.resubscribeSoon();
+              node.reconnected();
             }
           }
         };
@@ -180,6 +180,10 @@ public final class RedisPresenceBus implements PresenceBus {
     /** Channel → completes when Redis confirms the subscription last sent for it. */
     final Map<String, CompletableFuture<Void>> awaiting = new ConcurrentHashMap<>();
     private final AtomicBoolean resubscribeScheduled = new AtomicBoolean();
+    /** Set by a reconnect of any of the client's connections: then everything is subscribed again. */
+    private final AtomicBoolean resubscribeEverything = new AtomicBoolean();
+    /** Channels Redis unsubscribed without being asked (their slot migrated): only these are subscribed again. */
+    private final Set<String> dropped = ConcurrentHashMap.newKeySet();
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile boolean open = true;
 
@@ -346,28 +350,50 @@ public final class RedisPresenceBus implements PresenceBus {
       return new ArrayList<>(groups.values());
     }
 
-    /** Subscribes again to everything watched (after a reconnect or a dropped slot), then resyncs. */
+    /** After a reconnect: subscribe again to everything watched, then resync every watched user. */
+    void reconnected() {
+      resubscribeEverything.set(true);
+      resubscribeSoon();
+    }
+
+    /** Subscribes again, soon, to what needs it (see {@link #resubscribe}). */
     void resubscribeSoon() {
       if (!open || !resubscribeScheduled.compareAndSet(false, true)) {
         return;
       }
       long jitter = ThreadLocalRandom.current().nextLong(RESUBSCRIBE_DELAY_MILLIS);
       try {
-        scheduler.schedule(this::resubscribeAll, RESUBSCRIBE_DELAY_MILLIS + jitter, TimeUnit.MILLISECONDS);
+        scheduler.schedule(this::resubscribe, RESUBSCRIBE_DELAY_MILLIS + jitter, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException closedBus) {
         resubscribeScheduled.set(false);
       }
     }
 
-    private void resubscribeAll() {
+    /**
+     * Subscribes again, one SSUBSCRIBE per slot: to every watched channel after a reconnect, else to the
+     * dropped ones and those whose subscription failed; then resyncs the users among them.
+     */
+    private void resubscribe() {
       resubscribeScheduled.set(false);
+      boolean everything = resubscribeEverything.getAndSet(false);
       List<CompletableFuture<Void>> confirmations = new ArrayList<>();
       Set<String> users = new HashSet<>();
+      Set<String> channels = new java.util.LinkedHashSet<>();
       synchronized (this) {
         if (!open) {
           return;
         }
-        List<String> channels = new ArrayList<>(watched.keySet());
+        for (String channel : everything ? watched.keySet() : Set.copyOf(dropped)) {
+          dropped.remove(channel);
+          if (watched.containsKey(channel)) {
+            channels.add(channel);
+          }
+        }
+        for (String channel : awaiting.keySet()) {
+          if (watched.containsKey(channel)) {
+            channels.add(channel); // a subscription that failed or is still unconfirmed
+          }
+        }
         for (String channel : channels) {
           // A confirmation still awaited (a watch's, say) is kept: the new SSUBSCRIBE completes it too.
           confirmations.add(awaitConfirmation(channel));
@@ -376,13 +402,19 @@ public final class RedisPresenceBus implements PresenceBus {
             users.add(interest.id());
           }
         }
-        subscribe(channels);
+        subscribe(new ArrayList<>(channels));
       }
       CompletableFuture.allOf(confirmations.toArray(CompletableFuture[]::new))
           .orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
           .whenCompleteAsync(
               (done, failure) -> {
                 if (failure != null) {
+                  // all again next time, so the resync names every user this attempt was for
+                  if (everything) {
+                    resubscribeEverything.set(true);
+                  } else {
+                    dropped.addAll(channels);
+                  }
                   resubscribeSoon();
                 } else if (open && !users.isEmpty()) {
                   try {
@@ -408,7 +440,8 @@ public final class RedisPresenceBus implements PresenceBus {
     @Override
     public void sunsubscribed(String channel, long count) {
       if (open && watched.containsKey(channel)) {
-        resubscribeSoon(); // not asked for: the slot moved to another master
+        dropped.add(channel); // not asked for: the slot moved to another master
+        resubscribeSoon();
       }
     }
 
