@@ -1,6 +1,7 @@
 package dev.presence.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.presence.Platform;
 import dev.presence.PresenceState;
@@ -24,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The store against what a real standalone server does: the commands one change costs ({@code INFO
- * commandstats}), scripts flushed from the server, and a restart from an old RDB (whose leases all
- * look expired) claiming nothing for one lease.
+ * commandstats}), scripts flushed from the server, a restart from an old RDB (whose leases all look
+ * expired) claiming nothing for one lease, and commands failing at once while the server is down.
  */
 @RedisTest
 class RedisStoreOnServerTest {
@@ -113,6 +114,29 @@ class RedisStoreOnServerTest {
       assertThat(b.sweep(STANDARD, u -> {})).as("one lease after the restart").isEqualTo(1);
       assertThat(store.get("alice").presence().state()).isEqualTo(PresenceState.OFFLINE);
       assertThat(a.renew()).isEqualTo(NodeMembership.Renewal.LOST);
+    }
+  }
+
+  @Test
+  void whileTheServerIsDownCommandsFailAtOnceAndWorkAgainOnceItIsBack(RedisServer server) {
+    try (RedisPresenceStore store =
+        RedisPresenceStore.builder().uri(server.uri()).application("down").commandTimeout(Duration.ofSeconds(2)).build()) {
+      store.apply("alice", put("phone", "n1", DeviceActivity.ACTIVE, T0), STANDARD);
+      server.kill();
+      try {
+        RealTime.sleep(Duration.ofMillis(200)); // Lettuce notices the closed socket
+
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> store.apply("alice", put("phone", "n1", DeviceActivity.IDLE, T0 + 1), STANDARD))
+            .isInstanceOf(PresenceStoreException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .as("rejected at once, not after the command timeout")
+            .isLessThan(Duration.ofMillis(500));
+      } finally {
+        server.restartFromRdb();
+      }
+      StoreUpdate back = retry(() -> store.apply("bob", put("phone", "n1", DeviceActivity.ACTIVE, T0), STANDARD));
+      assertThat(back.current().presence().state()).isEqualTo(PresenceState.ONLINE);
     }
   }
 
