@@ -161,6 +161,20 @@ final class RedisConnector implements AutoCloseable {
     return ((RedisClient) client).connectPubSub(StringCodec.UTF8);
   }
 
+  /** On a cluster, the lowest slot of each master (as the client's topology has it); on a standalone server none. */
+  List<Integer> firstSlotOfEachMaster() {
+    if (!(connection instanceof StatefulRedisClusterConnection<String, String> clusterConnection)) {
+      return List.of();
+    }
+    List<Integer> slots = new java.util.ArrayList<>();
+    for (RedisClusterNode node : clusterConnection.getPartitions()) {
+      if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty()) {
+        slots.add(java.util.Collections.min(node.getSlots()));
+      }
+    }
+    return slots;
+  }
+
   /** The client, to listen to its connections' state. */
   AbstractRedisClient client() {
     return client;

@@ -10,6 +10,7 @@ import dev.presence.spi.StoreUpdate;
 import dev.presence.spi.UserRecord;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
@@ -56,6 +57,7 @@ public final class RedisPresenceStore implements PresenceStore {
   private static final LuaScript LEASE_LEAVE = LuaScript.load("lease_common.lua", "lease_leave.lua");
   private static final LuaScript LEASE_CLAIM = LuaScript.load("lease_common.lua", "lease_claim.lua");
   private static final LuaScript LEASE_FINISH = LuaScript.load("lease_common.lua", "lease_finish.lua");
+  private static final LuaScript LEASE_ABANDON = LuaScript.load("lease_common.lua", "lease_abandon.lua");
   private static final int MAX_CAS_ATTEMPTS = 64;
   /** How many command timeouts a join waits for another node to finish sweeping the node's previous life. */
   private static final int JOIN_WAIT_TIMEOUTS = 5;
@@ -72,6 +74,13 @@ public final class RedisPresenceStore implements PresenceStore {
   private volatile long versionBase;
   /** Whether this store has seen the store's epoch: if it then finds none, the data was lost. */
   private volatile boolean sawEpoch;
+  /**
+   * Cluster only: the sentinel token this store last saw in the first slot of each master ({@code ep:{T}}).
+   * A master restarted empty loses it while the lease master keeps the leases and the epoch.
+   */
+  private final ConcurrentHashMap<Integer, String> sentinels = new ConcurrentHashMap<>();
+  /** Set when a master lost its data: the next join moves the epoch up. */
+  private volatile boolean partialLossFound;
   /** Store time of the last lease operation's answer. */
   private volatile long lastLeaseClockMillis;
   /** The latest membership of each node that joined through this store: what fences its writes. */
@@ -331,7 +340,8 @@ public final class RedisPresenceStore implements PresenceStore {
                   life,
                   Long.toString(lease.toMillis()),
                   Long.toString(grace.toMillis()),
-                  sawEpoch ? "1" : "0"));
+                  sawEpoch ? "1" : "0",
+                  partialLossFound ? "1" : "0"));
       if (!"BUSY".equals(reply.get(0))) {
         break;
       }
@@ -343,6 +353,9 @@ public final class RedisPresenceStore implements PresenceStore {
     }
     versionBase = Long.parseLong((String) reply.get(0));
     sawEpoch = true;
+    partialLossFound = false;
+    sentinels.clear(); // what this life finds now is its reference: the store may have lost data before
+    aMasterLostItsData();
     lastLeaseClockMillis = Long.parseLong((String) reply.get(2));
     Membership membership = new Membership(nodeId, life, Long.parseLong((String) reply.get(1)));
     homeNodeId = nodeId;
@@ -403,6 +416,38 @@ public final class RedisPresenceStore implements PresenceStore {
     }
   }
 
+  /**
+   * Cluster only, one parallel SET NX GET per master: whether a master's sentinel vanished or changed
+   * since this store last saw it (the master restarted empty, while the lease master kept the leases).
+   */
+  private boolean aMasterLostItsData() {
+    if (partialLossFound) {
+      return true;
+    }
+    List<Integer> slots = connector.firstSlotOfEachMaster();
+    List<CompletableFuture<String>> answers = new ArrayList<>(slots.size());
+    List<String> candidates = new ArrayList<>(slots.size());
+    for (int slot : slots) {
+      String candidate = UUID.randomUUID().toString();
+      candidates.add(candidate);
+      answers.add(redis.setGet(keys.epoch(slot), candidate, SetArgs.Builder.nx()).toCompletableFuture());
+    }
+    await(CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)));
+    boolean lost = false;
+    for (int i = 0; i < slots.size(); i++) {
+      String found = answers.get(i).join();
+      String now = found == null ? candidates.get(i) : found;
+      String seen = sentinels.put(slots.get(i), now);
+      if (seen != null && !seen.equals(now)) {
+        lost = true;
+      }
+    }
+    if (lost) {
+      partialLossFound = true;
+    }
+    return lost;
+  }
+
   /** Store time ({@code TIME}, in ms) of the answer to the last join, renewal or leave through this store. */
   long lastLeaseClockMillis() {
     return lastLeaseClockMillis;
@@ -459,6 +504,13 @@ public final class RedisPresenceStore implements PresenceStore {
           await(LEASE_RENEW.run(redis, new String[] {keys.leases(), keys.leaseDetails(), keys.epoch()}, nodeId, life));
       if ("LOST".equals(reply.get(0))) {
         lastLeaseClockMillis = Long.parseLong((String) reply.get(1));
+        lost = true;
+        return Renewal.LOST;
+      }
+      if (aMasterLostItsData()) {
+        // The users of that master lost this node's devices: give the lease up without a sweep (a sweep
+        // would show the other users leaving), so the engine joins again and re-asserts everything.
+        await(LEASE_ABANDON.run(redis, new String[] {keys.leases(), keys.leaseDetails()}, nodeId, life));
         lost = true;
         return Renewal.LOST;
       }

@@ -2,7 +2,9 @@
 -- node id that was not claimed yet (the joiner sweeps it before it serves), and starts the new lease.
 -- KEYS: 1 leases, 2 lease details, 3 sweeping, 4 epoch.
 -- ARGV: 1 node id, 2 new life, 3 lease ms, 4 grace ms, 5 '1' if this client saw an epoch before (a
---   missing one then means the store lost its data), else '0'.
+--   missing one then means the store lost its data), else '0'. 6 '1' if this client found that a cluster
+--   master lost its data (its sentinel vanished) while the epoch survived: the epoch then moves up to the
+--   TIME-based base, so the lost users' new versions are above their old ones.
 -- Returns {epoch, deadline, now, earlier life or '', its alive or '', then life, alive of each stalled sweep
 -- of this node taken over}, or {'BUSY'} while another live node is sweeping an earlier life of this node
 -- (its removals would also remove the new life's devices, which carry the same node id: join waits).
@@ -28,6 +30,9 @@ if not epoch then
   -- changed more than 1000 times per millisecond, and below 2^53 (exact in JavaScript) until 2255.
   epoch = '0'
   if ARGV[5] == '1' then epoch = fmt(now * 1000) end
+  redis.call('SET', KEYS[4], epoch)
+elseif ARGV[6] == '1' and tonumber(epoch) < now * 1000 then
+  epoch = fmt(now * 1000)
   redis.call('SET', KEYS[4], epoch)
 end
 local earlierLife, earlierAlive = '', ''
