@@ -41,7 +41,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Extend it with a store whose lease clock the test controls: {@link #elapse} moves the store's
  * clock (a manual clock for the in-memory store; real time, waited out, for a server). Node and user
- * ids carry a prefix unique to each test, so a shared server needs no cleanup.
+ * ids carry a prefix unique to each test, but a sweep claims every expired lease it finds: a store on a
+ * shared server must give each test its own namespace (as a key prefix), or a test sweeps the leases
+ * earlier tests left behind.
  */
 public abstract class NodeLeaseContract {
   /** Wall time used in mutations; the stores' lease clocks run on their own. */

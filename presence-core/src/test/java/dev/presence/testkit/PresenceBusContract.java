@@ -66,8 +66,11 @@ public abstract class PresenceBusContract extends BusContractFixture {
           join(
               name,
               change -> {
-                received.add(change);
-                extra.onPresenceChange(change);
+                try {
+                  extra.onPresenceChange(change); // counted before it is recorded: a test that saw it sees the count
+                } finally {
+                  received.add(change);
+                }
               });
     }
 

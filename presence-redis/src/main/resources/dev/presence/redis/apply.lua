@@ -91,8 +91,11 @@ else
   return redis.error_reply('unknown mutation kind ' .. tostring(kind))
 end
 
-if not devicesChanged and new.m == old.m and new.ct == old.ct and new.ex == old.ex then
-  return same() -- the same status set again keeps the time it was first set
+-- The same status set again keeps the time it was first set; a re-assert of it records its time, so
+-- an older re-assert arriving later cannot win (as UserRecord.apply).
+local reassertedLater = kind == 'S' and ARGV[15] == '1' and tonumber(new.sa) ~= tonumber(old.sa)
+if not devicesChanged and new.m == old.m and new.ct == old.ct and new.ex == old.ex and not reassertedLater then
+  return same()
 end
 
 if #old.devices == 0 and #new.devices > 0 then
