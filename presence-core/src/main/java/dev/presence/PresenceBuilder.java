@@ -61,6 +61,8 @@ public final class PresenceBuilder {
   private static final int STORE_THREADS = 4;
   /** Default bound on how long a watch waits for the bus to confirm it before reading its snapshot. */
   public static final Duration DEFAULT_BUS_WATCH_TIMEOUT = Duration.ofSeconds(5);
+  /** Default bound on how long {@code connect} and {@code setStatus} wait for their store write. */
+  public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(2);
 
   // ---- settings given so far (null: not set)
 
@@ -77,6 +79,7 @@ public final class PresenceBuilder {
   Duration leaseRenewInterval;
   Executor storeExecutor;
   Duration busWatchTimeout;
+  Duration storeTimeout;
   AggregationPolicy aggregationPolicy;
   PresenceStore store;
   PresenceBus bus;
@@ -184,6 +187,18 @@ public final class PresenceBuilder {
    */
   public PresenceBuilder busWatchTimeout(Duration busWatchTimeout) {
     this.busWatchTimeout = once("busWatchTimeout", this.busWatchTimeout, busWatchTimeout);
+    return this;
+  }
+
+  /**
+   * The longest {@code connect} and {@code setStatus} wait for their store write (between 1 ms and 1
+   * minute); then they return with the write still queued: {@code connect} a working connection
+   * whose claim is retried, {@code setStatus} the predicted presence. Every store write is
+   * asynchronous and ordered per user; reads ({@code get}, snapshots) are bounded by the store's own
+   * timeout. Default {@link #DEFAULT_STORE_TIMEOUT}.
+   */
+  public PresenceBuilder storeTimeout(Duration storeTimeout) {
+    this.storeTimeout = once("storeTimeout", this.storeTimeout, storeTimeout);
     return this;
   }
 
@@ -384,6 +399,10 @@ public final class PresenceBuilder {
     if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
       problems.add("busWatchTimeout must be between PT0.001S and PT1M but was " + timeout);
     }
+    Duration writeTimeout = orDefault(storeTimeout, DEFAULT_STORE_TIMEOUT);
+    if (writeTimeout.compareTo(Duration.ofMillis(1)) < 0 || writeTimeout.compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add("storeTimeout must be between PT0.001S and PT1M but was " + writeTimeout);
+    }
     if (typingChannels < 1 || typingChannels > 1000) {
       problems.add("maxTypingChannelsPerUser must be between 1 and 1000 but was " + typingChannels);
     }
@@ -443,6 +462,7 @@ public final class PresenceBuilder {
         renewEvery.toNanos(),
         storeCalls,
         timeout.toNanos(),
+        writeTimeout.toNanos(),
         ownedTimerThread,
         bus == null,
         ownedDelivery,
@@ -497,6 +517,7 @@ public final class PresenceBuilder {
     add(out, "leaseRenewInterval", leaseRenewInterval);
     add(out, "storeExecutor", storeExecutor);
     add(out, "busWatchTimeout", busWatchTimeout);
+    add(out, "storeTimeout", storeTimeout);
     if (!listeners.isEmpty()) {
       out.add("listeners=" + listeners.size());
     }
