@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * device timer that ends grace, expires a silent device or marks it idle.
  *
  * <p>Threads: connects, reports and disconnects run on the caller's thread; the device timer fires on
- * the timer thread and its work (which may write the store) runs on the store executor, as do
- * re-asserts and sweeps. Locks: the user lock ({@link UserEntry}'s monitor) guards every change of a user's
+ * the timer thread and its work runs on the store executor, as do re-asserts and sweeps. Store
+ * writes are queued per user in {@link UserWrites} and never waited for under a lock; local state
+ * changes at once and each write commits through {@link Changes} when it lands. Locks: the user lock ({@link UserEntry}'s monitor) guards every change of a user's
  * devices; under it this class may take a channel monitor (ending typing) and a subscriber monitor
  * (closing subscribers bound to a connection), in the order of {@link SubscriptionHub}. Heartbeats and
  * input on an active device take no lock (see {@link #refreshActivity}). A connection's listener is

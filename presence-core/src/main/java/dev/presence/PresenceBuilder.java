@@ -10,7 +10,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.StringJoiner;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -170,10 +169,10 @@ public final class PresenceBuilder {
   }
 
   /**
-   * Runs the store calls that timers start (grace ends, heartbeat expiries, idle changes, status
-   * expiries, lease renewals and sweeps), so a slow store delays no timer and no subscriber flush.
-   * Default: on the timer thread for an {@link InMemoryPresenceStore} (no I/O), else four daemon
-   * threads owned by the engine.
+   * Sends every store write ({@code applyAsync}, one in flight per user) and runs the work that
+   * timers start (grace ends, heartbeat expiries, idle changes, status expiries, lease renewals and
+   * sweeps), so a slow store delays no timer, no subscriber flush and no lock holder. Default: inline
+   * for an {@link InMemoryPresenceStore} (no I/O), else four daemon threads owned by the engine.
    */
   public PresenceBuilder storeExecutor(Executor storeExecutor) {
     this.storeExecutor = once("storeExecutor", this.storeExecutor, storeExecutor);
@@ -483,50 +482,12 @@ public final class PresenceBuilder {
     return value;
   }
 
-
   /**
    * The settings given so far, for startup logs; unset settings take their defaults and are left
    * out, as in Caffeine's builder.
    */
   @Override
   public String toString() {
-    StringJoiner out = new StringJoiner(", ", "PresenceBuilder{", "}");
-    add(out, "nodeId", nodeId);
-    add(out, "ticker", ticker);
-    add(out, "clock", clock);
-    add(out, "scheduler", scheduler);
-    add(out, "grace", grace);
-    add(out, "heartbeatTtl", heartbeatTtl);
-    add(out, "idleAfter", idleAfter);
-    add(out, "timerResolution", timerResolution);
-    add(out, "maxDevicesPerUser", maxDevicesPerUser);
-    add(out, "deviceOverflow", deviceOverflow);
-    add(out, "aggregationPolicy", aggregationPolicy);
-    add(out, "store", store);
-    add(out, "bus", bus);
-    add(out, "flushInterval", flushInterval);
-    add(out, "deliveryExecutor", deliveryExecutor);
-    add(out, "visibilityPolicy", visibilityPolicy);
-    add(out, "maxSubscriptionsPerSubscriber", maxSubscriptionsPerSubscriber);
-    add(out, "statusChangesPerWindow", statusChangesPerWindow);
-    add(out, "statusChangeWindow", statusChangeWindow);
-    add(out, "typingTimeout", typingTimeout);
-    add(out, "typingRefreshInterval", typingRefreshInterval);
-    add(out, "maxTypingChannelsPerUser", maxTypingChannelsPerUser);
-    add(out, "lease", lease);
-    add(out, "leaseRenewInterval", leaseRenewInterval);
-    add(out, "storeExecutor", storeExecutor);
-    add(out, "busWatchTimeout", busWatchTimeout);
-    add(out, "storeTimeout", storeTimeout);
-    if (!listeners.isEmpty()) {
-      out.add("listeners=" + listeners.size());
-    }
-    return out.toString();
-  }
-
-  private static void add(StringJoiner out, String name, Object value) {
-    if (value != null) {
-      out.add(name + "=" + value);
-    }
+    return BuilderText.describe(this);
   }
 }
