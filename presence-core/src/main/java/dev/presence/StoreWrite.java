@@ -37,12 +37,17 @@ final class StoreWrite {
   DeviceSession victim;
 
   int state = PENDING;
+  /** The write failed at least once for a store reason (a waiting caller need not wait on). */
+  boolean failedOnce;
   /** Whether a caller still waits for the outcome (and is told a refusal by an exception). */
   boolean callerWaiting;
   StoreUpdate update;
   RuntimeException refusal;
-  /** Completed when the caller should stop waiting: settled, or failed once for a store reason. */
-  final CompletableFuture<Void> woken = new CompletableFuture<>();
+  /**
+   * Completed when the caller should stop waiting: settled, or failed once for a store reason. Made
+   * only for a write a caller waits for (the in-memory store's writes settle before anyone waits).
+   */
+  CompletableFuture<Void> woken;
 
   /** Set by a stage that completed while it was being sent (inline); read by the sender. */
   boolean inline;
@@ -53,5 +58,12 @@ final class StoreWrite {
     this.session = session;
     this.mutation = mutation;
     this.handler = handler;
+  }
+
+  /** Under the user lock: a waiting caller may go on. */
+  void wake() {
+    if (woken != null) {
+      woken.complete(null);
+    }
   }
 }

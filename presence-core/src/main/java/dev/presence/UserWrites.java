@@ -149,14 +149,16 @@ final class UserWrites {
    * storeTimeout} passed; then stops the caller waiting. Returns the write's state then.
    */
   int await(UserEntry entry, StoreWrite write) {
+    CompletableFuture<Void> woken;
     synchronized (entry) {
-      if (write.state != StoreWrite.PENDING) {
+      if (write.state != StoreWrite.PENDING || write.failedOnce) {
         write.callerWaiting = false;
         return write.state;
       }
+      woken = write.woken = new CompletableFuture<>();
     }
     try {
-      write.woken.get(timeoutNanos, TimeUnit.NANOSECONDS);
+      woken.get(timeoutNanos, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
@@ -188,6 +190,9 @@ final class UserWrites {
       }
       entry.writeInFlight = false;
       settle(entry, write, write.inlineUpdate, write.inlineError);
+    }
+    if (!entry.writeInFlight && entry.writes != null && entry.writes.isEmpty()) {
+      entry.writes = null; // most users have nothing queued most of the time: keep no deque for them
     }
   }
 
@@ -235,7 +240,7 @@ final class UserWrites {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (run.closed) {
       entry.writes.clear(); // close() does not wait: what was sent may land, nothing more is sent
-      write.woken.complete(null);
+      write.wake();
       return;
     }
     if (cause == null) {
@@ -246,7 +251,7 @@ final class UserWrites {
       try {
         write.handler.landed(entry, write, update);
       } finally {
-        write.woken.complete(null);
+        write.wake();
       }
     } else if (cause instanceof IllegalArgumentException refusal) {
       entry.writes.poll();
@@ -267,7 +272,7 @@ final class UserWrites {
       if (!write.callerWaiting) {
         log.warn("the store refused a write of user {} for good; dropped", Ids.shown(entry.userId), refusal);
       }
-      write.woken.complete(null);
+      write.wake();
     } else {
       // A store reason (or anything unexpected): the write stays at the head and is sent again.
       failures.increment();
@@ -284,7 +289,8 @@ final class UserWrites {
       }
       entry.retryPending = true;
       wheel.schedule(entry.retry, ticker.read() + delay);
-      write.woken.complete(null); // the store is out: a waiting caller goes on
+      write.failedOnce = true;
+      write.wake(); // the store is out: a waiting caller goes on
     }
   }
 
