@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * is dropped and its handler told. After {@code close()} nothing more is sent or committed.
  *
  * <p>Callers that need the outcome ({@code connect}, {@code setStatus}) wait with no lock held, at
- * most {@code storeTimeout}, and stop early when the first attempt failed for a store reason.
+ * most {@code storeTimeout}, and stop early when the user's queue is held up by a store failure.
  */
 final class UserWrites {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -151,7 +151,8 @@ final class UserWrites {
   int await(UserEntry entry, StoreWrite write) {
     CompletableFuture<Void> woken;
     synchronized (entry) {
-      if (write.state != StoreWrite.PENDING || write.failedOnce) {
+      if (write.state != StoreWrite.PENDING || write.failedOnce || entry.retryPending) {
+        // settled, or the user's queue waits on a store failure: the store is out, no point waiting
         write.callerWaiting = false;
         return write.state;
       }
@@ -290,7 +291,9 @@ final class UserWrites {
       entry.retryPending = true;
       wheel.schedule(entry.retry, ticker.read() + delay);
       write.failedOnce = true;
-      write.wake(); // the store is out: a waiting caller goes on
+      for (StoreWrite queued : entry.writes) {
+        queued.wake(); // the store is out: waiting callers (of this write or those behind it) go on
+      }
     }
   }
 

@@ -72,7 +72,10 @@ class AsyncWritesTest {
       DeviceConnection phone = presence.connect("alice", "phone");
       phone.setIdle(true);
       phone.setIdle(false);
+      long started = System.nanoTime();
       UserPresence predicted = presence.setStatus("alice", StatusMode.DND, "focus", null);
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .as("queued behind a failed write: the store is out, no wait").isLessThan(Duration.ofSeconds(1));
       assertThat(predicted).extracting(UserPresence::state, UserPresence::customText)
           .as("predicted from the queued writes").containsExactly(PresenceState.DND, "focus");
       time.advanceSeconds(1);
