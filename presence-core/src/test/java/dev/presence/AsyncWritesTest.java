@@ -109,6 +109,19 @@ class AsyncWritesTest {
       storeOfA.down(true);
       DeviceConnection phone = a.connect("alice", "phone", DeviceInfo.UNKNOWN, (c, reason) -> closed.add(reason));
       assertThat(phone.isOpen()).isTrue();
+      List<CloseReason> sinkClosed = new CopyOnWriteArrayList<>();
+      a.subscribe(phone, new PresenceSink() {
+        @Override
+        public void onPresence(List<UserPresence> changes) {}
+
+        @Override
+        public void onTyping(List<TypingEvent> events) {}
+
+        @Override
+        public void onClosed(CloseReason reason) {
+          sinkClosed.add(reason);
+        }
+      });
       DeviceConnection laptop = b.connect("alice", "laptop"); // fills her one device meanwhile
 
       storeOfA.down(false);
@@ -116,10 +129,35 @@ class AsyncWritesTest {
 
       assertThat(phone.isOpen()).isFalse();
       assertThat(closed).containsExactly(CloseReason.REFUSED);
+      assertThat(sinkClosed).as("its subscriber ends with it").containsExactly(CloseReason.REFUSED);
       assertThat(phone.heartbeat()).isFalse();
       assertThat(a.stats().devicesConnected()).isZero();
       assertThat(laptop.isOpen()).isTrue();
       assertThat(shared.get("alice").devices()).extracting(DeviceRecord::deviceId).containsExactly("laptop");
+    }
+  }
+
+  @Test
+  void aLateClaimPastTheLimitReplacesADeviceOfThisNodeUnderTheReplacingPolicy() {
+    InMemoryPresenceStore shared = new InMemoryPresenceStore(time);
+    FaultyPresenceStore storeOfA = new FaultyPresenceStore(shared);
+    LocalPresenceBus bus = new LocalPresenceBus();
+    try (Presence a = Fixtures.manual(time).store(storeOfA).bus(bus).nodeId("node-a").maxDevicesPerUser(2)
+            .deviceOverflow(DeviceOverflow.REPLACE_LEAST_RECENTLY_ACTIVE).build();
+        Presence b = Fixtures.manual(time).store(shared).bus(bus).nodeId("node-b").maxDevicesPerUser(2).build()) {
+      DeviceConnection phone = a.connect("alice", "phone");
+      storeOfA.down(true);
+      DeviceConnection tablet = a.connect("alice", "tablet");
+      b.connect("alice", "laptop"); // her two devices in the store: phone (a) and laptop (b)
+
+      storeOfA.down(false);
+      time.advanceSeconds(2);
+
+      assertThat(phone.closeReason()).isEqualTo(CloseReason.REPLACED);
+      assertThat(tablet.isOpen()).isTrue();
+      assertThat(shared.get("alice").devices()).extracting(DeviceRecord::deviceId)
+          .containsExactlyInAnyOrder("laptop", "tablet");
+      assertThat(a.stats().devicesConnected()).isEqualTo(1);
     }
   }
 
