@@ -434,6 +434,14 @@ final class DeviceLifecycle {
         }
         stats.counted(entry.countedState, PresenceState.OFFLINE);
         entry.countedState = PresenceState.OFFLINE;
+        if (entry.retry != null) {
+          wheel.cancel(entry.retry);
+        }
+        if (entry.writes != null) {
+          for (StoreWrite write : entry.writes) {
+            write.wake(); // a caller waiting for a queued write goes on: nothing more is sent
+          }
+        }
       }
     }
   }
