@@ -143,7 +143,12 @@ public final class PresenceBuilder {
     return this;
   }
 
-  /** The most devices one user may have, 1 to 1024; default {@link #DEFAULT_MAX_DEVICES_PER_USER}. */
+  /**
+   * The most devices one user may have across nodes, 1 to 1024; default {@link
+   * #DEFAULT_MAX_DEVICES_PER_USER}. The store checks it when a connect's claim lands: a claim still
+   * queued when {@code connect} returned (a store outage) and refused later closes the connection
+   * with {@link CloseReason#REFUSED}.
+   */
   public PresenceBuilder maxDevicesPerUser(int maxDevicesPerUser) {
     this.maxDevicesPerUser = once("maxDevicesPerUser", this.maxDevicesPerUser, maxDevicesPerUser);
     return this;
