@@ -18,5 +18,12 @@ public enum CloseReason {
    */
   REPLACED,
   /** The engine was closed. */
-  ENGINE_CLOSED
+  ENGINE_CLOSED,
+  /**
+   * The store refused the connection's claim for good after {@code connect} had returned it (the
+   * claim was still queued, as during a store outage, when {@code connect} stopped waiting): the user
+   * was at {@code maxDevicesPerUser} across nodes. A refusal the store gives within {@code
+   * storeTimeout} is thrown by {@code connect} instead, and no connection is made.
+   */
+  REFUSED
 }

@@ -46,8 +46,6 @@ public interface DeviceConnection {
    * and clears a client-reported idle.
    *
    * @return false if this connection is no longer open
-   * @throws dev.presence.spi.PresenceStoreException if the device's activity changed and the store
-   *     cannot be reached; the change is retried by the device's next timer check
    */
   boolean activity();
 
@@ -56,8 +54,6 @@ public interface DeviceConnection {
    * which also counts as activity).
    *
    * @return false if this connection is no longer open
-   * @throws dev.presence.spi.PresenceStoreException if the device's activity changed and the store
-   *     cannot be reached; the change is retried by the device's next timer check
    */
   boolean setIdle(boolean idle);
 
@@ -66,8 +62,6 @@ public interface DeviceConnection {
    * which also counts as activity). A hidden device is idle.
    *
    * @return false if this connection is no longer open
-   * @throws dev.presence.spi.PresenceStoreException if the device's activity changed and the store
-   *     cannot be reached; the change is retried by the device's next timer check
    */
   boolean setVisible(boolean visible);
 
@@ -82,14 +76,14 @@ public interface DeviceConnection {
   /**
    * Sets the user's status from this device, like {@link Presence#setStatus(String, StatusMode,
    * String, java.time.Duration)}, but rate-limited per device (a token bucket, by default 10 changes
-   * per 10 seconds).
+   * per 10 seconds). Like it, waits for the store write at most {@code storeTimeout} (with no lock
+   * held) and otherwise returns the predicted presence, the write still queued and retried in order.
    *
-   * @return the user's presence as others now see it
+   * @return the user's presence as others now see it, or as predicted if the write has not landed
    * @throws LimitExceededException if this device changed status too often; nothing changes then
    * @throws IllegalArgumentException if the text is invalid or {@code expiresAfter} not positive
    * @throws IllegalStateException if this connection is no longer open
    * @throws NullPointerException if {@code mode} is null
-   * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
    */
   UserPresence setStatus(StatusMode mode, String customText, Duration expiresAfter);
 

@@ -1,10 +1,7 @@
 package dev.presence;
 
-import dev.presence.spi.AggregationPolicy;
 import dev.presence.spi.DeviceActivity;
 import dev.presence.spi.DeviceRecord;
-import dev.presence.spi.NodeFencedException;
-import dev.presence.spi.PresenceStore;
 import dev.presence.spi.StoreMutation;
 import dev.presence.spi.StoreUpdate;
 import dev.presence.spi.UserRecord;
@@ -23,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * device timer that ends grace, expires a silent device or marks it idle.
  *
  * <p>Threads: connects, reports and disconnects run on the caller's thread; the device timer fires on
- * the timer thread and its work (which may write the store) runs on the store executor, as do
- * re-asserts and sweeps. Locks: the user lock ({@link UserEntry}'s monitor) guards every change of a user's
+ * the timer thread and its work runs on the store executor, as do re-asserts and sweeps. Store
+ * writes are queued per user in {@link UserWrites} and never waited for under a lock; local state
+ * changes at once and each write commits through {@link Changes} when it lands. Locks: the user lock ({@link UserEntry}'s monitor) guards every change of a user's
  * devices; under it this class may take a channel monitor (ending typing) and a subscriber monitor
  * (closing subscribers bound to a connection), in the order of {@link SubscriptionHub}. Heartbeats and
  * input on an active device take no lock (see {@link #refreshActivity}). A connection's listener is
@@ -47,18 +45,17 @@ final class DeviceLifecycle {
   private final TimerWheel wheel;
   private final Ticker ticker;
   private final InstantSource clock;
-  private final PresenceStore store;
-  private final AggregationPolicy policy;
   private final String nodeId;
   private final long graceNanos;
   private final long ttlNanos;
   private final long idleNanos;
   private final int maxDevices;
-  private final DeviceOverflow overflow;
-  /** Runs timer work that may write the store, off the timer thread (inline for the in-memory store). */
-  /** Called when the store refused a write of this node (fencing); set once by the engine. */
-  private volatile Runnable onFenced = () -> {};
+  /** Runs timer work off the timer thread (inline for the in-memory store). */
   private final Executor storeCalls;
+  /** Every store write, queued per user. */
+  final UserWrites writes;
+  /** Connects: new devices, takeovers, replacements, and their claims. */
+  private final DeviceConnects connects;
 
   /** Connections closed under a user lock whose listeners are told once the lock is released. */
   private final ConcurrentLinkedQueue<DeviceSession> closedToTell = new ConcurrentLinkedQueue<>();
@@ -71,6 +68,7 @@ final class DeviceLifecycle {
       TimerWheel wheel,
       Changes changes,
       StatusControl status,
+      UserWrites writes,
       SubscriptionHub hub,
       GuardedListeners listeners,
       EngineStats stats,
@@ -79,178 +77,35 @@ final class DeviceLifecycle {
     this.wheel = wheel;
     this.changes = changes;
     this.status = status;
+    this.writes = writes;
     this.hub = hub;
     this.listeners = listeners;
     this.stats = stats;
     this.run = run;
     this.ticker = settings.ticker();
     this.clock = settings.clock();
-    this.store = settings.store();
-    this.policy = settings.policy();
     this.nodeId = settings.nodeId();
     this.graceNanos = settings.graceNanos();
     this.ttlNanos = settings.ttlNanos();
     this.idleNanos = settings.idleNanos();
     this.maxDevices = settings.maxDevicesPerUser();
-    this.overflow = settings.deviceOverflow();
     this.coarseNanos = ticker.read();
     this.storeCalls = settings.storeCalls();
+    this.connects = new DeviceConnects(this, settings, users, wheel, changes, writes, stats);
   }
 
   // ---- connect
 
-  /** {@link Presence#connect}, ids already checked. */
+  /** {@link Presence#connect}, ids already checked: see {@link DeviceConnects#connect}. */
   DeviceSession connect(String userId, String deviceId, DeviceInfo info, ConnectionListener listener) {
-    try {
-      return users.withLiveEntry(userId, entry -> connectLocked(entry, deviceId, info, listener));
-    } finally {
-      tellClosed();
-    }
+    return connects.connect(userId, deviceId, info, listener);
   }
 
-  private DeviceSession connectLocked(
-      UserEntry entry, String deviceId, DeviceInfo info, ConnectionListener listener) {
-    run.checkOpen();
-    long now = ticker.read();
-    DeviceSession existing = entry.find(deviceId);
-    DeviceSession session = new DeviceSession(this, entry, deviceId, info, now, listener);
-    if (existing != null) {
-      takeOver(entry, existing, session);
-    } else {
-      addDevice(entry, session);
-    }
-    stats.connects.increment();
-    stats.devicesConnected.increment();
-    wheel.schedule(session, nextDeadline(session));
-    return session;
-  }
+  /** Commits a write that landed; a refusal is only logged (by {@link UserWrites}). */
+  private final StoreWrite.Handler commit = (entry, write, update) -> applied(entry, update);
 
-  /**
-   * A new device of the user: recorded in the store, which enforces the device limit across nodes.
-   * Past the limit, {@link DeviceOverflow#REPLACE_LEAST_RECENTLY_ACTIVE} replaces a device of this
-   * node in the same store write, so watchers see no flicker.
-   */
-  private void addDevice(UserEntry entry, DeviceSession session) {
-    DeviceSession victim = null;
-    if (entry.devices.length >= maxDevices) {
-      if (overflow == DeviceOverflow.REJECT) {
-        throw UserRecord.tooManyDevices(entry.userId, entry.devices.length, maxDevices);
-      }
-      victim = leastRecentlyActive(entry);
-    }
-    boolean absorbs = entry.allInGrace();
-    StoreUpdate update;
-    try {
-      update = claim(entry, session, DeviceActivity.ACTIVE, victim);
-    } catch (LimitExceededException full) {
-      // Full because of devices on other nodes: make room here, if this node holds one.
-      if (victim != null || overflow == DeviceOverflow.REJECT || entry.devices.length == 0) {
-        throw full;
-      }
-      victim = leastRecentlyActive(entry);
-      update = claim(entry, session, DeviceActivity.ACTIVE, victim);
-    }
-    session.recorded = DeviceActivity.ACTIVE;
-    if (victim != null) {
-      replaced(entry, victim);
-    }
-    entry.add(session);
-    if (absorbs) {
-      stats.reconnectsAbsorbed.increment();
-    }
+  private void applied(UserEntry entry, StoreUpdate update) {
     changes.applied(entry, update);
-  }
-
-  /** The device of this node to replace: one in grace (disconnected longest), else the oldest input. */
-  private static DeviceSession leastRecentlyActive(UserEntry entry) {
-    DeviceSession victim = null;
-    for (DeviceSession device : entry.devices) {
-      if (victim == null) {
-        victim = device;
-      } else if ((device.phase == DeviceSession.GRACE) != (victim.phase == DeviceSession.GRACE)) {
-        victim = device.phase == DeviceSession.GRACE ? device : victim;
-      } else if (device.phase == DeviceSession.GRACE
-          ? device.disconnectedAt - victim.disconnectedAt < 0
-          : device.lastActivity - victim.lastActivity < 0) {
-        victim = device;
-      }
-    }
-    return victim;
-  }
-
-  /** Under the user lock: a device the store already dropped to make room for a new one. */
-  private void replaced(UserEntry entry, DeviceSession victim) {
-    boolean wasConnected = victim.phase == DeviceSession.CONNECTED;
-    if (wasConnected) {
-      stats.devicesConnected.decrement();
-    } else {
-      stats.devicesInGrace.decrement();
-    }
-    victim.phase = DeviceSession.CLOSED;
-    wheel.cancel(victim);
-    entry.remove(victim);
-    if (wasConnected) {
-      connectionClosed(victim, CloseReason.REPLACED);
-    }
-  }
-
-  /**
-   * The same device connects again, from grace or over an older socket: the new connection inherits
-   * the device's activity, so nothing changes that others see. Any store write happens before local
-   * state changes, so a failed write leaves the old connection exactly as it was.
-   */
-  private void takeOver(UserEntry entry, DeviceSession old, DeviceSession session) {
-    long now = ticker.read();
-    session.lastActivity = old.lastActivity;
-    session.clientIdle = old.clientIdle;
-    session.hidden = old.hidden;
-    session.statusTokens = old.statusTokens;
-    // Not yet visible to other threads, so no handshake with activity() is needed here.
-    session.idle = session.clientIdle || session.hidden || now - session.lastActivity >= idleNanos;
-    DeviceActivity activity = session.idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
-    boolean fromGrace = old.phase == DeviceSession.GRACE;
-    StoreUpdate update = null;
-    if (fromGrace || activity != old.recorded) {
-      // From grace, the device may have connected to another node meanwhile, which now holds its
-      // record and would remove it at the end of its own grace: this write claims it back. The
-      // activity is normally unchanged, so others see nothing.
-      update = claim(entry, session, activity, null);
-    }
-    session.recorded = activity;
-    if (fromGrace) {
-      stats.reconnectsAbsorbed.increment();
-      stats.devicesInGrace.decrement();
-    } else {
-      stats.devicesConnected.decrement();
-    }
-    old.phase = DeviceSession.CLOSED;
-    wheel.cancel(old);
-    if (!fromGrace) {
-      connectionClosed(old, CloseReason.TAKEN_OVER);
-    }
-    entry.replace(old, session);
-    if (update != null) {
-      changes.applied(entry, update);
-    }
-  }
-
-  /**
-   * Records a connect in the store, which enforces the device limit across nodes before any change
-   * ({@link LimitExceededException}); {@code evicting} is a device of this node to drop in the same
-   * write, or null.
-   */
-  private StoreUpdate claim(
-      UserEntry entry, DeviceSession session, DeviceActivity activity, DeviceSession evicting) {
-    long now = clock.millis();
-    return store.apply(
-        entry.userId,
-        new StoreMutation.PutDevice(
-            new DeviceRecord(session.deviceId, nodeId, activity, session.info.platform(), now),
-            maxDevices,
-            true,
-            now,
-            evicting == null ? null : evicting.deviceId),
-        policy);
   }
 
   // ---- heartbeats and client reports
@@ -333,15 +188,13 @@ final class DeviceLifecycle {
     }
     DeviceActivity activity = idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
     if (activity != session.recorded) {
-      // Recorded only once the store took it, so a failed write is retried by the next check.
-      StoreUpdate update =
-          store.apply(session.user.userId, putDevice(session, activity, clock.millis()), policy);
+      // Queued: a write that fails is retried in order by the user's write queue.
       session.recorded = activity;
-      changes.applied(session.user, update);
+      writes.enqueue(session.user, new StoreWrite(session, putDevice(session, activity, clock.millis()), commit));
     }
   }
 
-  private long nextDeadline(DeviceSession session) {
+  long nextDeadline(DeviceSession session) {
     long deadline = session.lastHeartbeat + ttlNanos;
     if (!session.idle) {
       deadline = Math.min(deadline, session.lastActivity + idleNanos);
@@ -426,11 +279,7 @@ final class DeviceLifecycle {
           }
         }
       } catch (RuntimeException e) {
-        // A store outage, or a failing policy: keep the timer alive and check again later.
-        stats.storeFailures.increment();
-        if (e instanceof NodeFencedException) {
-          onFenced.run(); // this node's lease ran out or was claimed: renew (or re-join) now
-        }
+        // Unexpected (store writes are queued and never throw here): keep the timer alive.
         log.warn("timer work for {} failed; retrying in 1 s", session, e);
         wheel.schedule(session, now + STORE_RETRY_NANOS);
       } finally {
@@ -440,9 +289,6 @@ final class DeviceLifecycle {
   }
 
   private void removeDevice(UserEntry entry, DeviceSession session, long lastSeenMillis) {
-    StoreUpdate update =
-        store.apply(
-            entry.userId, new StoreMutation.RemoveDevice(session.deviceId, nodeId, lastSeenMillis), policy);
     boolean wasConnected = session.phase == DeviceSession.CONNECTED;
     if (wasConnected) {
       stats.devicesConnected.decrement();
@@ -455,15 +301,11 @@ final class DeviceLifecycle {
     if (wasConnected) {
       connectionClosed(session, CloseReason.EXPIRED);
     }
-    changes.applied(entry, update);
+    writes.enqueue(
+        entry, new StoreWrite(null, new StoreMutation.RemoveDevice(session.deviceId, nodeId, lastSeenMillis), commit));
   }
 
   // ---- many servers: sweeps and re-assert
-
-  /** Wires what happens when the store refuses a write of this node: an early lease renewal. */
-  void onFenced(Runnable renewSoon) {
-    this.onFenced = renewSoon;
-  }
 
   /**
    * A lease sweep (of a dead node, or of this node's previous life) changed a user's record: commit
@@ -487,15 +329,14 @@ final class DeviceLifecycle {
 
   /**
    * This node's lease was lost (claimed while it was paused or cut off, or lost with the store's
-   * data) and is held again: puts back, user by user, the chosen status this node knows and then
-   * every device it holds (connected or in grace), as updates that claim nothing. A device that
-   * moved to another node meanwhile stays there, and this node's stale connection to it closes
-   * ({@link CloseReason#TAKEN_OVER}).
+   * data) and is held again: queues, user by user, the chosen status this node knows and then every
+   * device it holds (connected or in grace), as updates that claim nothing. A device that moved to
+   * another node meanwhile stays there, and this node's stale connection to it closes ({@link
+   * CloseReason#TAKEN_OVER}). The writes are queued behind the user's others and retried like them.
    *
-   * @return whether every user was re-asserted; if not, the caller tries again later
+   * @return whether every user was re-asserted (always: the write queues retry what fails)
    */
   boolean reassert() {
-    boolean complete = true;
     for (UserEntry entry : users.all()) {
       synchronized (entry) {
         if (entry.retired) {
@@ -503,17 +344,13 @@ final class DeviceLifecycle {
         }
         try {
           reassertLocked(entry);
-        } catch (RuntimeException e) {
-          complete = false;
-          stats.storeFailures.increment();
-          log.warn("re-asserting user {} failed; trying again at the next renewal", Ids.shown(entry.userId), e);
         } finally {
           users.retireIfUnused(entry);
         }
       }
     }
     tellClosed();
-    return complete;
+    return true;
   }
 
   private void reassertLocked(UserEntry entry) {
@@ -523,32 +360,44 @@ final class DeviceLifecycle {
       StoreMutation status =
           new StoreMutation.SetStatus(
               known.mode(), known.customText(), known.statusExpiresAtMillis(), known.statusSetAtMillis(), true);
-      changes.applied(entry, store.apply(entry.userId, status, policy));
+      writes.enqueue(entry, new StoreWrite(null, status, commit));
     }
     for (DeviceSession session : entry.devices) {
       if (session.phase == DeviceSession.CLOSED) {
         continue;
       }
       DeviceActivity activity = session.recorded != null ? session.recorded : DeviceActivity.ACTIVE;
-      StoreUpdate update;
-      try {
-        update = store.apply(entry.userId, putDevice(session, activity, clock.millis()), policy);
-      } catch (LimitExceededException full) {
-        // Other nodes filled the user's devices meanwhile: this connection cannot stay.
-        dropStale(entry, session, CloseReason.REPLACED);
-        if (entry.devices.length == 0) {
-          stats.counted(entry.countedState, PresenceState.OFFLINE);
-          entry.countedState = PresenceState.OFFLINE;
-        }
-        continue;
-      }
-      DeviceRecord held = update.current().device(session.deviceId);
-      if (held == null || !held.nodeId().equals(nodeId)) {
-        dropStale(entry, session, CloseReason.TAKEN_OVER); // reconnected through another node meanwhile
-      }
-      changes.applied(entry, update);
+      writes.enqueue(entry, new StoreWrite(session, putDevice(session, activity, clock.millis()), reasserted));
     }
   }
+
+  /** A re-asserted device: dropped here if another node holds it now or filled the user's devices. */
+  private final StoreWrite.Handler reasserted =
+      new StoreWrite.Handler() {
+        @Override
+        public void landed(UserEntry entry, StoreWrite write, StoreUpdate update) {
+          DeviceSession session = write.session;
+          DeviceRecord held = update.current().device(session.deviceId);
+          if (session.phase != DeviceSession.CLOSED && (held == null || !held.nodeId().equals(nodeId))) {
+            dropStale(entry, session, CloseReason.TAKEN_OVER); // reconnected through another node meanwhile
+          }
+          changes.applied(entry, update);
+        }
+
+        @Override
+        public boolean refused(UserEntry entry, StoreWrite write, RuntimeException refusal) {
+          DeviceSession session = write.session;
+          if (refusal instanceof LimitExceededException && session.phase != DeviceSession.CLOSED) {
+            // Other nodes filled the user's devices meanwhile: this connection cannot stay.
+            dropStale(entry, session, CloseReason.REPLACED);
+            if (entry.devices.length == 0) {
+              stats.counted(entry.countedState, PresenceState.OFFLINE);
+              entry.countedState = PresenceState.OFFLINE;
+            }
+          }
+          return false;
+        }
+      };
 
   /** Under the user lock: a device this node holds that the store gives to no one here any more. */
   private void dropStale(UserEntry entry, DeviceSession session, CloseReason reason) {
@@ -585,6 +434,14 @@ final class DeviceLifecycle {
         }
         stats.counted(entry.countedState, PresenceState.OFFLINE);
         entry.countedState = PresenceState.OFFLINE;
+        if (entry.retry != null) {
+          wheel.cancel(entry.retry);
+        }
+        if (entry.writes != null) {
+          for (StoreWrite write : entry.writes) {
+            write.wake(); // a caller waiting for a queued write goes on: nothing more is sent
+          }
+        }
       }
     }
   }
@@ -593,7 +450,7 @@ final class DeviceLifecycle {
    * Under the user lock, once a connection stops being open: its subscribers and typing end, and its
    * listener is told once the lock is released ({@link #tellClosed}).
    */
-  private void connectionClosed(DeviceSession session, CloseReason reason) {
+  void connectionClosed(DeviceSession session, CloseReason reason) {
     session.closeReason = reason;
     List<RealSubscriber> bound = session.subscribers;
     session.subscribers = null;

@@ -34,8 +34,10 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   boolean clientIdle;
   /** Guarded by the user lock: the client's tab or window is hidden. */
   boolean hidden;
-  /** Guarded by the user lock: the activity the store has for this device. */
+  /** Guarded by the user lock: the activity the store has for this device, once queued writes land. */
   DeviceActivity recorded;
+  /** Guarded by the user lock: this connect was counted as a reconnect absorbed by grace. */
+  boolean absorbed;
   /** Guarded by the user lock: subscribers bound to this connection, or null. */
   List<RealSubscriber> subscribers;
   /** Guarded by the user lock: the status-change token bucket; null while full. */

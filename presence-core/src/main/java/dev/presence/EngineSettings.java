@@ -47,6 +47,7 @@ record EngineSettings(
     long leaseRenewNanos,
     Executor storeCalls,
     long busWatchTimeoutNanos,
+    long storeTimeoutNanos,
     ScheduledExecutorService ownedTimerThread,
     boolean ownsBus,
     ExecutorService ownedDelivery,

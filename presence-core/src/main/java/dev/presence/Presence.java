@@ -13,6 +13,12 @@ import java.util.Set;
  * changes of one user are applied in order, and there is no global lock. The engine never owns a
  * socket and never blocks on a listener beyond the listener's own running time.
  *
+ * <p>Store writes are asynchronous and ordered per user: no store call runs under a lock, a store
+ * outage does not stop local presence (connections, heartbeats, local fanout, typing), and the
+ * writes queued meanwhile land in order once the store is back. {@code connect} and {@code
+ * setStatus} wait for their write at most {@code storeTimeout}. Reads ({@link #get}, {@link #getAll},
+ * subscription snapshots) stay synchronous, bounded by the store's own timeout.
+ *
  * <p>Ids are validated: a user or device id must be non-null, non-empty, at most 256 UTF-8 bytes and
  * free of control characters, or the call throws {@link IllegalArgumentException} and changes
  * nothing. Calls after {@link #close()} throw {@link IllegalStateException}.
@@ -38,11 +44,18 @@ public interface Presence extends AutoCloseable {
    * still connected through an older socket), the new connection takes it over and keeps its state,
    * so nothing changes that others see; the older handle stops working.
    *
+   * <p>The connection works locally at once (heartbeats, local fanout to subscribers, typing). Its
+   * claim in the store is queued in the user's ordered write queue, and this waits for it with no
+   * lock held, at most {@code storeTimeout} (default 2 s), less if the store fails at once: a store
+   * outage does not fail the connect; the claim is retried in order, and the user shows as online
+   * once it lands. If the store later refuses the claim (the user is at {@code maxDevicesPerUser}
+   * across nodes), the connection closes with {@link CloseReason#REFUSED}.
+   *
    * @return the handle of this connection, to keep with the socket
    * @throws IllegalArgumentException if an id is invalid, or the user already has {@code
-   *     maxDevicesPerUser} devices; nothing changes then
+   *     maxDevicesPerUser} devices (found here, or by the store within {@code storeTimeout}); nothing
+   *     changes then
    * @throws NullPointerException if {@code info} is null
-   * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
    */
   DeviceConnection connect(String userId, String deviceId, DeviceInfo info);
 
@@ -57,10 +70,10 @@ public interface Presence extends AutoCloseable {
    * @return the handle of this connection, to keep with the socket
    * @throws IllegalArgumentException if an id is invalid
    * @throws LimitExceededException if the user already has {@code maxDevicesPerUser} devices and the
-   *     overflow policy rejects; nothing changes then
+   *     overflow policy rejects, found here or by the store within {@code storeTimeout}; nothing
+   *     changes then (a later refusal closes the connection with {@link CloseReason#REFUSED})
    * @throws NullPointerException if {@code info} is null
    * @throws IllegalStateException if the engine is closed
-   * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
    */
   DeviceConnection connect(String userId, String deviceId, DeviceInfo info, ConnectionListener listener);
 
@@ -126,9 +139,15 @@ public interface Presence extends AutoCloseable {
    * which the status returns to AUTO and the text is cleared. Works whether or not the user has a
    * device connected.
    *
+   * <p>The store write is queued in the user's ordered write queue; this waits for it with no lock
+   * held, at most {@code storeTimeout} (less if the store fails at once). If it has not landed by
+   * then, this returns the presence predicted by applying the change to the last record this node
+   * has ({@link dev.presence.spi.UserRecord#apply}), and the write stays queued, retried in order
+   * until the store takes it.
+   *
    * @param customText status text of at most 128 characters, or null (blank means none)
    * @param expiresAfter how long the status lasts, or null for until changed
-   * @return the user's presence as others now see it
+   * @return the user's presence as others now see it, or as predicted if the write has not landed
    * @throws IllegalArgumentException if the id or the text is invalid, or {@code expiresAfter} is
    *     not positive; nothing changes then
    * @throws NullPointerException if {@code mode} is null
@@ -137,9 +156,11 @@ public interface Presence extends AutoCloseable {
 
   /**
    * The user's presence as others see it, ignoring the visibility policy (a trusted server view; use
-   * {@link #viewAs} to answer a client).
+   * {@link #viewAs} to answer a client). Read from the store synchronously, bounded by the store's
+   * own timeout; writes of this node still queued are not in it yet.
    *
    * @throws IllegalArgumentException if the id is invalid
+   * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
    */
   UserPresence get(String userId);
 
@@ -147,7 +168,7 @@ public interface Presence extends AutoCloseable {
    * The presence of many users in one call (one store round trip), one entry per id in the order
    * asked, as an unmodifiable list; users never
    * seen are {@link UserPresence#unknown offline with version 0}. Ignores the visibility policy, like
-   * {@link #get}.
+   * {@link #get}; a synchronous read like it.
    *
    * @throws IllegalArgumentException if any id is invalid
    * @throws NullPointerException if {@code userIds} is null
@@ -270,7 +291,9 @@ public interface Presence extends AutoCloseable {
    * the node leaves the bus, and it gives up its lease in the store. The devices stay recorded for
    * the grace period, so clients that reconnect through another node meanwhile move there with no
    * change; the other nodes then remove the rest, with last seen = now. A rolling deploy thus looks
-   * like reconnects, not like a crash. Returns without waiting for store work already under way.
+   * like reconnects, not like a crash. Returns without waiting for store work already under way, nor
+   * for store writes still queued: a write already sent may still land, the rest is never sent (the
+   * lease leave makes it moot: the other nodes sweep what this node held).
    * Afterwards every method but {@link #stats()}, {@link #nodeId()} and {@code close} throws {@link
    * IllegalStateException}; connection handles report themselves closed. Idempotent.
    */

@@ -10,7 +10,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.StringJoiner;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +60,8 @@ public final class PresenceBuilder {
   private static final int STORE_THREADS = 4;
   /** Default bound on how long a watch waits for the bus to confirm it before reading its snapshot. */
   public static final Duration DEFAULT_BUS_WATCH_TIMEOUT = Duration.ofSeconds(5);
+  /** Default bound on how long {@code connect} and {@code setStatus} wait for their store write. */
+  public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(2);
 
   // ---- settings given so far (null: not set)
 
@@ -77,6 +78,7 @@ public final class PresenceBuilder {
   Duration leaseRenewInterval;
   Executor storeExecutor;
   Duration busWatchTimeout;
+  Duration storeTimeout;
   AggregationPolicy aggregationPolicy;
   PresenceStore store;
   PresenceBus bus;
@@ -141,7 +143,12 @@ public final class PresenceBuilder {
     return this;
   }
 
-  /** The most devices one user may have, 1 to 1024; default {@link #DEFAULT_MAX_DEVICES_PER_USER}. */
+  /**
+   * The most devices one user may have across nodes, 1 to 1024; default {@link
+   * #DEFAULT_MAX_DEVICES_PER_USER}. The store checks it when a connect's claim lands: a claim still
+   * queued when {@code connect} returned (a store outage) and refused later closes the connection
+   * with {@link CloseReason#REFUSED}.
+   */
   public PresenceBuilder maxDevicesPerUser(int maxDevicesPerUser) {
     this.maxDevicesPerUser = once("maxDevicesPerUser", this.maxDevicesPerUser, maxDevicesPerUser);
     return this;
@@ -167,10 +174,10 @@ public final class PresenceBuilder {
   }
 
   /**
-   * Runs the store calls that timers start (grace ends, heartbeat expiries, idle changes, status
-   * expiries, lease renewals and sweeps), so a slow store delays no timer and no subscriber flush.
-   * Default: on the timer thread for an {@link InMemoryPresenceStore} (no I/O), else four daemon
-   * threads owned by the engine.
+   * Sends every store write ({@code applyAsync}, one in flight per user) and runs the work that
+   * timers start (grace ends, heartbeat expiries, idle changes, status expiries, lease renewals and
+   * sweeps), so a slow store delays no timer, no subscriber flush and no lock holder. Default: inline
+   * for an {@link InMemoryPresenceStore} (no I/O), else four daemon threads owned by the engine.
    */
   public PresenceBuilder storeExecutor(Executor storeExecutor) {
     this.storeExecutor = once("storeExecutor", this.storeExecutor, storeExecutor);
@@ -184,6 +191,18 @@ public final class PresenceBuilder {
    */
   public PresenceBuilder busWatchTimeout(Duration busWatchTimeout) {
     this.busWatchTimeout = once("busWatchTimeout", this.busWatchTimeout, busWatchTimeout);
+    return this;
+  }
+
+  /**
+   * The longest {@code connect} and {@code setStatus} wait for their store write (between 1 ms and 1
+   * minute); then they return with the write still queued: {@code connect} a working connection
+   * whose claim is retried, {@code setStatus} the predicted presence. Every store write is
+   * asynchronous and ordered per user; reads ({@code get}, snapshots) are bounded by the store's own
+   * timeout. Default {@link #DEFAULT_STORE_TIMEOUT}.
+   */
+  public PresenceBuilder storeTimeout(Duration storeTimeout) {
+    this.storeTimeout = once("storeTimeout", this.storeTimeout, storeTimeout);
     return this;
   }
 
@@ -384,6 +403,10 @@ public final class PresenceBuilder {
     if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
       problems.add("busWatchTimeout must be between PT0.001S and PT1M but was " + timeout);
     }
+    Duration writeTimeout = orDefault(storeTimeout, DEFAULT_STORE_TIMEOUT);
+    if (writeTimeout.compareTo(Duration.ofMillis(1)) < 0 || writeTimeout.compareTo(Duration.ofMinutes(1)) > 0) {
+      problems.add("storeTimeout must be between PT0.001S and PT1M but was " + writeTimeout);
+    }
     if (typingChannels < 1 || typingChannels > 1000) {
       problems.add("maxTypingChannelsPerUser must be between 1 and 1000 but was " + typingChannels);
     }
@@ -443,6 +466,7 @@ public final class PresenceBuilder {
         renewEvery.toNanos(),
         storeCalls,
         timeout.toNanos(),
+        writeTimeout.toNanos(),
         ownedTimerThread,
         bus == null,
         ownedDelivery,
@@ -463,49 +487,12 @@ public final class PresenceBuilder {
     return value;
   }
 
-
   /**
    * The settings given so far, for startup logs; unset settings take their defaults and are left
    * out, as in Caffeine's builder.
    */
   @Override
   public String toString() {
-    StringJoiner out = new StringJoiner(", ", "PresenceBuilder{", "}");
-    add(out, "nodeId", nodeId);
-    add(out, "ticker", ticker);
-    add(out, "clock", clock);
-    add(out, "scheduler", scheduler);
-    add(out, "grace", grace);
-    add(out, "heartbeatTtl", heartbeatTtl);
-    add(out, "idleAfter", idleAfter);
-    add(out, "timerResolution", timerResolution);
-    add(out, "maxDevicesPerUser", maxDevicesPerUser);
-    add(out, "deviceOverflow", deviceOverflow);
-    add(out, "aggregationPolicy", aggregationPolicy);
-    add(out, "store", store);
-    add(out, "bus", bus);
-    add(out, "flushInterval", flushInterval);
-    add(out, "deliveryExecutor", deliveryExecutor);
-    add(out, "visibilityPolicy", visibilityPolicy);
-    add(out, "maxSubscriptionsPerSubscriber", maxSubscriptionsPerSubscriber);
-    add(out, "statusChangesPerWindow", statusChangesPerWindow);
-    add(out, "statusChangeWindow", statusChangeWindow);
-    add(out, "typingTimeout", typingTimeout);
-    add(out, "typingRefreshInterval", typingRefreshInterval);
-    add(out, "maxTypingChannelsPerUser", maxTypingChannelsPerUser);
-    add(out, "lease", lease);
-    add(out, "leaseRenewInterval", leaseRenewInterval);
-    add(out, "storeExecutor", storeExecutor);
-    add(out, "busWatchTimeout", busWatchTimeout);
-    if (!listeners.isEmpty()) {
-      out.add("listeners=" + listeners.size());
-    }
-    return out.toString();
-  }
-
-  private static void add(StringJoiner out, String name, Object value) {
-    if (value != null) {
-      out.add(name + "=" + value);
-    }
+    return BuilderText.describe(this);
   }
 }

@@ -113,9 +113,10 @@ final class PresenceEngine implements Presence {
     this.bus = new GuardedBus(connection, stats.busFailures);
     this.hub = new SubscriptionHub(settings, wheel, bus, stats, run);
     Changes changes = new Changes(stats, listeners, hub, bus, store.publishesChanges());
-    this.status = new StatusControl(users, wheel, changes, run, settings, stats.storeFailures);
+    UserWrites writes = new UserWrites(settings, wheel, users, run, stats.storeFailures);
+    this.status = new StatusControl(users, wheel, changes, writes, run, settings);
     changes.follow(status);
-    this.devices = new DeviceLifecycle(settings, users, wheel, changes, status, hub, listeners, stats, run);
+    this.devices = new DeviceLifecycle(settings, users, wheel, changes, status, writes, hub, listeners, stats, run);
     this.ownedStoreThread = settings.ownedStoreThread();
     this.lease =
         new NodeLease(
@@ -140,7 +141,7 @@ final class PresenceEngine implements Presence {
               }
             },
             stats.storeFailures);
-    devices.onFenced(lease::renewSoon);
+    writes.wire(lease::renewSoon, devices::tellClosed);
     try {
       lease.start(); // sweeps what a previous life of this node left, before anything is served
     } catch (RuntimeException e) {

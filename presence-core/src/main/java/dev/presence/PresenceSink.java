@@ -45,7 +45,7 @@ public interface PresenceSink {
   /**
    * The engine closed this sink's subscriber: its connection closed (the reason is the connection's:
    * {@link CloseReason#DISCONNECTED}, {@link CloseReason#EXPIRED}, {@link CloseReason#TAKEN_OVER},
-   * {@link CloseReason#REPLACED}) or the engine closed ({@link CloseReason#ENGINE_CLOSED}). Called
+   * {@link CloseReason#REPLACED}, {@link CloseReason#REFUSED}) or the engine closed ({@link CloseReason#ENGINE_CLOSED}). Called
    * once, after any other call of this sink has returned, and never when the application closed the
    * subscriber itself. Nothing is delivered afterwards. The default does nothing.
    *

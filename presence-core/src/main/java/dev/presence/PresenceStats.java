@@ -22,9 +22,10 @@ package dev.presence;
  * @param visibilityFailures visibility policy calls that threw (each hid its target: the policy fails
  *     closed)
  * @param busFailures bus calls that threw (publishing a change or typing, watching or unwatching)
- * @param storeFailures store calls started by timers that failed and will be tried again (grace ends,
- *     expiries, idle changes, status expiries, lease renewals, sweeps and re-asserts); a failed call
- *     made for a caller is thrown to that caller instead
+ * @param storeFailures store calls that failed for a store reason and will be tried again: every
+ *     attempt of a queued write (claims, idle changes, removals, statuses, status expiries,
+ *     re-asserts), lease renewals and sweeps; a read made for a caller that fails is thrown to that
+ *     caller instead
  */
 public record PresenceStats(
     long devicesConnected,

@@ -1,7 +1,5 @@
 package dev.presence;
 
-import dev.presence.spi.AggregationPolicy;
-import dev.presence.spi.PresenceStore;
 import dev.presence.spi.StoreMutation;
 import dev.presence.spi.StoreUpdate;
 import java.time.Duration;
@@ -17,7 +15,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Locks: the user lock only. {@code setStatus} and {@code setStatusFrom} run on the caller's
  * thread, {@code expireStatus} on the store executor (inline on the timer thread for the in-memory
- * store); each writes the store and commits through {@link Changes} under the user lock.
+ * store); each queues its write in the user's {@link UserWrites} under the user lock, and the write
+ * commits through {@link Changes} when it lands. A caller waits for its write with no lock held, at
+ * most {@code storeTimeout}, and otherwise gets the predicted presence.
  */
 final class StatusControl {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -27,15 +27,12 @@ final class StatusControl {
   private static final Duration MAX_STATUS_EXPIRY = Duration.ofDays(100 * 365);
 
   private final Users users;
-  private final PresenceStore store;
-  private final AggregationPolicy policy;
+  private final UserWrites writes;
   private final Ticker ticker;
   private final InstantSource clock;
   private final TimerWheel wheel;
   private final Changes changes;
   private final RunState run;
-  /** Counts failed store calls started by timers ({@link PresenceStats#storeFailures()}). */
-  private final java.util.concurrent.atomic.LongAdder failures;
   /** Runs the expiry's store write off the timer thread (inline for the in-memory store). */
   private final java.util.concurrent.Executor storeCalls;
   private final int changesPerWindow;
@@ -45,13 +42,11 @@ final class StatusControl {
       Users users,
       TimerWheel wheel,
       Changes changes,
+      UserWrites writes,
       RunState run,
-      EngineSettings settings,
-      java.util.concurrent.atomic.LongAdder failures) {
+      EngineSettings settings) {
     this.users = users;
-    this.failures = failures;
-    this.store = settings.store();
-    this.policy = settings.policy();
+    this.writes = writes;
     this.ticker = settings.ticker();
     this.clock = settings.clock();
     this.storeCalls = settings.storeCalls();
@@ -64,36 +59,61 @@ final class StatusControl {
 
   // ---- setting
 
+  /** A status write queued under the user lock, with the presence predicted for it. */
+  private record Queued(UserEntry entry, StoreWrite write, UserPresence predicted) {}
+
+  private final StoreWrite.Handler commit = (entry, write, update) -> applied(entry, update);
+
+  private void applied(UserEntry entry, StoreUpdate update) {
+    changes.applied(entry, update);
+  }
+
   /** {@link Presence#setStatus}. */
   UserPresence setStatus(String userId, StatusMode mode, String customText, Duration expiresAfter) {
     Ids.check("userId", userId);
     Objects.requireNonNull(mode, "mode");
     String text = Ids.checkCustomText(customText);
     checkExpiresAfter(expiresAfter);
-    Duration lasts =
-        expiresAfter == null || expiresAfter.compareTo(MAX_STATUS_EXPIRY) <= 0
-            ? expiresAfter
-            : MAX_STATUS_EXPIRY;
     run.checkOpen();
-    return users.withLiveEntry(
-        userId,
-        entry -> {
-          long nowMillis = clock.millis();
-          long expiresAtMillis = lasts == null ? 0 : nowMillis + Math.max(1, lasts.toMillis());
-          StoreUpdate update =
-              store.apply(userId, new StoreMutation.SetStatus(mode, text, expiresAtMillis, nowMillis), policy);
-          changes.applied(entry, update);
-          return update.current().presence();
-        });
+    return await(users.withLiveEntry(userId, entry -> queue(entry, mode, text, expiresAfter)));
+  }
+
+  /** Under the user lock: queues the status write and predicts what it makes of the record. */
+  private Queued queue(UserEntry entry, StatusMode mode, String text, Duration expiresAfter) {
+    Duration lasts =
+        expiresAfter == null || expiresAfter.compareTo(MAX_STATUS_EXPIRY) <= 0 ? expiresAfter : MAX_STATUS_EXPIRY;
+    long nowMillis = clock.millis();
+    long expiresAtMillis = lasts == null ? 0 : nowMillis + Math.max(1, lasts.toMillis());
+    StoreWrite write =
+        writes.enqueueAwaited(
+            entry, new StoreWrite(null, new StoreMutation.SetStatus(mode, text, expiresAtMillis, nowMillis), commit));
+    UserPresence predicted = write.state == StoreWrite.PENDING ? writes.predicted(entry).presence() : null;
+    return new Queued(entry, write, predicted);
+  }
+
+  /**
+   * With no lock held: the presence once the write landed, or the predicted one if it is still queued
+   * after {@code storeTimeout} (or the store is out); a refusal is thrown.
+   */
+  private UserPresence await(Queued queued) {
+    int state = writes.await(queued.entry(), queued.write());
+    if (state == StoreWrite.LANDED) {
+      return queued.write().update.current().presence();
+    }
+    if (state == StoreWrite.REFUSED) {
+      throw queued.write().refusal;
+    }
+    return queued.predicted();
   }
 
   /** {@link DeviceConnection#setStatus}: rate-limited per device by a token bucket. */
   UserPresence setStatusFrom(
       DeviceSession session, StatusMode mode, String customText, Duration expiresAfter) {
     Objects.requireNonNull(mode, "mode");
-    Ids.checkCustomText(customText);
+    String text = Ids.checkCustomText(customText);
     checkExpiresAfter(expiresAfter);
     UserEntry entry = session.user;
+    Queued queued;
     synchronized (entry) {
       run.checkOpen();
       if (session.phase != DeviceSession.CONNECTED) {
@@ -117,10 +137,12 @@ final class StatusControl {
             "statusChangeLimit",
             changesPerWindow);
       }
-      UserPresence result = setStatus(entry.userId, mode, customText, expiresAfter);
-      session.statusTokens = TokenBucket.take(tokens, now);
-      return result;
+      queued = queue(entry, mode, text, expiresAfter);
+      if (queued.write().state != StoreWrite.REFUSED) {
+        session.statusTokens = TokenBucket.take(tokens, now);
+      }
     }
+    return await(queued);
   }
 
   private static void checkExpiresAfter(Duration expiresAfter) {
@@ -142,25 +164,18 @@ final class StatusControl {
     }
   }
 
-  /** On the store executor: clears the status if the record still has this expiry. */
+  /** On the store executor: queues clearing the status if the record still has this expiry. */
   void expireStatus(StatusTimer timer) {
     UserEntry entry = timer.user;
     synchronized (entry) {
       if (entry.statusTimer != timer) {
         return;
       }
+      entry.statusTimer = null;
       try {
-        StoreUpdate update =
-            store.apply(
-                entry.userId,
-                new StoreMutation.ClearExpiredStatus(timer.expiresAtMillis, clock.millis()),
-                policy);
-        entry.statusTimer = null;
-        changes.applied(entry, update);
-      } catch (RuntimeException e) {
-        failures.increment();
-        log.warn("clearing the expired status of {} failed; retrying in 1 s", Ids.shown(entry.userId), e);
-        wheel.schedule(timer, ticker.read() + STORE_RETRY_NANOS);
+        writes.enqueue(
+            entry,
+            new StoreWrite(null, new StoreMutation.ClearExpiredStatus(timer.expiresAtMillis, clock.millis()), commit));
       } finally {
         users.retireIfUnused(entry);
       }

@@ -7,7 +7,7 @@ import java.util.Arrays;
  * is the user lock: every change of the user on this node happens under it, in order.
  *
  * <p>{@link #devices} is copy-on-write so heartbeats find a device without the lock. An entry with
- * no device and no timer is retired (removed from the engine's map); a thread that finds a retired
+ * no device, no timer and no store write pending is retired (removed from the engine's map); a thread that finds a retired
  * entry after locking it starts over with a fresh one.
  */
 final class UserEntry {
@@ -34,6 +34,18 @@ final class UserEntry {
   dev.presence.spi.UserRecord statusRecord;
   /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
   PresenceState countedState = PresenceState.OFFLINE;
+  /** Guarded by this: the user's store writes not yet landed, head first ({@link UserWrites}); or null. */
+  java.util.ArrayDeque<StoreWrite> writes;
+  /** Guarded by this: the head write was sent and has not completed. */
+  boolean writeInFlight;
+  /** Guarded by this: the head write failed and waits for {@link #retry}. */
+  boolean retryPending;
+  /** Guarded by this: a write is being sent by the lock holder (a stage completing now is inline). */
+  boolean dispatching;
+  /** Guarded by this: store failures of the head write in a row, for the back-off. */
+  int writeFailures;
+  /** Guarded by this: the retry timer, made at the first failure. */
+  UserWrites.Retry retry;
 
   UserEntry(String userId, int shard) {
     this.userId = userId;
@@ -128,8 +140,12 @@ final class UserEntry {
     return byTime != 0 ? byTime : Long.compare(a.version(), b.version());
   }
 
-  /** Whether the entry holds nothing and may be retired. Guarded by this. */
+  /** Whether the entry holds nothing (no device, no timer, no write pending) and may be retired. Guarded by this. */
   boolean isUnused() {
-    return devices.length == 0 && statusTimer == null;
+    return devices.length == 0
+        && statusTimer == null
+        && !writeInFlight
+        && !retryPending
+        && (writes == null || writes.isEmpty());
   }
 }

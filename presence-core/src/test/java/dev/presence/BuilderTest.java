@@ -40,6 +40,7 @@ class BuilderTest {
         setter("store", b -> b.store(new InMemoryPresenceStore()), b -> b.store(null)),
         setter("bus", b -> b.bus(new LocalPresenceBus()), b -> b.bus(null)),
         setter("nodeId", b -> b.nodeId("node-1"), b -> b.nodeId(null)),
+        setter("storeTimeout", b -> b.storeTimeout(Duration.ofSeconds(1)), b -> b.storeTimeout(null)),
         setter("maxDevicesPerUser", b -> b.maxDevicesPerUser(4), null));
   }
 
@@ -225,10 +226,11 @@ class BuilderTest {
   @Test
   void toStringListsTheSettingsGivenForStartupLogs() {
     PresenceBuilder builder =
-        Presence.builder().nodeId("node-a").grace(Duration.ofSeconds(3)).maxDevicesPerUser(4).listener(change -> {});
+        Presence.builder().nodeId("node-a").grace(Duration.ofSeconds(3)).maxDevicesPerUser(4).listener(change -> {})
+            .storeTimeout(Duration.ofMillis(500));
 
     assertThat(builder.toString())
-        .isEqualTo("PresenceBuilder{nodeId=node-a, grace=PT3S, maxDevicesPerUser=4, listeners=1}");
+        .isEqualTo("PresenceBuilder{nodeId=node-a, grace=PT3S, maxDevicesPerUser=4, storeTimeout=PT0.5S, listeners=1}");
     assertThat(Presence.builder().toString()).isEqualTo("PresenceBuilder{}");
   }
 
@@ -243,6 +245,12 @@ class BuilderTest {
     assertThatThrownBy(() -> Presence.builder().busWatchTimeout(Duration.ofMinutes(2)).build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("busWatchTimeout must be between PT0.001S and PT1M but was PT2M");
+    assertThatThrownBy(() -> Presence.builder().storeTimeout(Duration.ofMinutes(2)).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("storeTimeout must be between PT0.001S and PT1M but was PT2M");
+    assertThatThrownBy(() -> Presence.builder().storeTimeout(Duration.ZERO).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("storeTimeout must be between PT0.001S and PT1M but was PT0S");
     assertThatThrownBy(() -> Presence.builder().lease(Duration.ofSeconds(1)).lease(Duration.ofSeconds(2)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("lease was already set to PT1S");
