@@ -207,7 +207,13 @@ final class UserWrites {
           } catch (RuntimeException e) {
             stage = CompletableFuture.failedFuture(e);
           }
-          stage.whenComplete((update, error) -> completed(entry, write, update, error));
+          CompletableFuture<StoreUpdate> result = stage.toCompletableFuture();
+          if (result.isDone()) {
+            result.whenComplete((update, error) -> completed(entry, write, update, error));
+          } else {
+            // Committing takes the user lock and calls listeners: never on the store's own I/O thread.
+            result.whenCompleteAsync((update, error) -> completed(entry, write, update, error), storeCalls);
+          }
         };
     try {
       storeCalls.execute(call);

@@ -31,14 +31,12 @@ public interface PresenceStore extends AutoCloseable {
    * {@link #apply} without blocking the caller: the stage completes with the update, or
    * exceptionally with what {@code apply} would throw. This is the engine's only write path: it
    * sends one write per user at a time, in order, from its store executor (inline for the in-memory
-   * store), possibly while holding a user lock, so an implementation <b>must not block</b>: a remote
-   * store implements it natively (send, and complete the stage from its I/O callback). The default
-   * runs {@code apply} on the calling thread and returns a completed stage, which is right only for a
-   * store with no I/O; a blocking store still works because the engine calls it on its store
-   * executor, but it then holds an executor thread per write in flight. The engine commits the
-   * result under the user lock on the thread that completes the stage, briefly (it never waits on
-   * the store there); stages must not complete on a thread the store needs for its own I/O if that
-   * can block.
+   * store), so an implementation should not block: a remote store implements it natively (send, and
+   * complete the stage from its I/O callback). The default runs {@code apply} on the calling thread
+   * and returns a completed stage, which is right for a store with no I/O; a blocking store still
+   * works, holding an executor thread per write in flight. A stage already complete is committed on
+   * the calling thread; one that completes later is committed on the store executor, never on the
+   * thread that completed it, so the store's I/O threads never take an engine lock or run listeners.
    *
    * @throws NullPointerException if an argument is null
    */
