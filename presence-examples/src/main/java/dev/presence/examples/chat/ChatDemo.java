@@ -11,7 +11,7 @@ import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Starts the chat demo on the in-memory backend and prints its address. Options: see {@link
+ * Starts the chat demo, in memory or on Redis ({@code --redis}), and prints its address. Options: see {@link
  * DemoOptions#USAGE}; a bad option prints one line and the usage and exits with status 2.
  */
 public final class ChatDemo {
@@ -50,7 +50,13 @@ public final class ChatDemo {
       err.println("chat-demo: cannot start: " + inUse(options.port()));
       return 1;
     }
-    PresenceBackend backend = PresenceBackend.inMemory();
+    PresenceBackend backend;
+    try {
+      backend = options.redis() == null ? PresenceBackend.inMemory() : PresenceBackend.redis(options.redis());
+    } catch (RuntimeException e) {
+      err.println("chat-demo: cannot reach Redis at " + options.redis() + ": " + describe(e, options.port()));
+      return 1;
+    }
     ChatServer server;
     try {
       server = ChatServer.start(options, backend);

@@ -177,6 +177,9 @@ public final class ChatServer implements AutoCloseable {
             .deviceOverflow(DeviceOverflow.REPLACE_LEAST_RECENTLY_ACTIVE)
             .deliveryExecutor(delivery)
             .build();
+    // Joined here whether or not anyone here watches the channel yet: a watch that starts while the
+    // news is on its way would otherwise miss the member.
+    backend.channels().onJoin(presence::joinChannel);
     this.app =
         Javalin.create(
             config -> {
@@ -584,6 +587,9 @@ public final class ChatServer implements AutoCloseable {
     String userId = socket.connection.userId();
     boolean wasMember = presence.channelMembers(channelId).contains(userId); // checks the id, too
     presence.joinChannel(channelId, userId);
+    for (String member : backend.channels().join(channelId, userId)) { // members on other servers
+      presence.joinChannel(channelId, member);
+    }
     // Presence batches that arrive while the snapshot is being built wait until it has been sent:
     // the engine only delivers changes newer than the snapshot, so they go out after it, in order.
     socket.hold();

@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  *     secret of {@link HmacTokenAuthenticator}: then only signed tokens are believed
  * @param acceptQueue the listening socket's backlog: connection attempts the kernel queues until the
  *     server accepts them (a reconnect storm needs room)
+ * @param redis null for the in-memory default (one server), or {@code redis://host:port}: presence
+ *     and channel membership live on that Redis, shared by every demo server that uses it
  */
 public record DemoOptions(
     int port,
@@ -32,7 +34,8 @@ public record DemoOptions(
     Duration heartbeatTtl,
     List<String> allowedOrigins,
     String secret,
-    int acceptQueue) {
+    int acceptQueue,
+    String redis) {
 
   /** Copies the origin list, so the record stays immutable. */
   public DemoOptions {
@@ -41,27 +44,32 @@ public record DemoOptions(
 
   /** Options with the default origins, no secret and the default accept queue. */
   public DemoOptions(int port, Duration grace, Duration idle, Duration flush, Duration heartbeatTtl) {
-    this(port, grace, idle, flush, heartbeatTtl, List.of(), null, DEFAULT_ACCEPT_QUEUE);
+    this(port, grace, idle, flush, heartbeatTtl, List.of(), null, DEFAULT_ACCEPT_QUEUE, null);
   }
 
   /** These options on another port (0 for any free one). */
   public DemoOptions withPort(int newPort) {
-    return new DemoOptions(newPort, grace, idle, flush, heartbeatTtl, allowedOrigins, secret, acceptQueue);
+    return new DemoOptions(newPort, grace, idle, flush, heartbeatTtl, allowedOrigins, secret, acceptQueue, redis);
   }
 
   /** These options with other allowed origins (besides the server's own). */
   public DemoOptions withAllowedOrigins(List<String> origins) {
-    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, origins, secret, acceptQueue);
+    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, origins, secret, acceptQueue, redis);
   }
 
   /** These options with a token secret (null for the trusting default). */
   public DemoOptions withSecret(String tokenSecret) {
-    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, allowedOrigins, tokenSecret, acceptQueue);
+    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, allowedOrigins, tokenSecret, acceptQueue, redis);
+  }
+
+  /** These options on a Redis server ({@code redis://host:port}), or in memory for null. */
+  public DemoOptions withRedis(String redisUri) {
+    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, allowedOrigins, secret, acceptQueue, redisUri);
   }
 
   /** These options with another accept queue size. */
   public DemoOptions withAcceptQueue(int backlog) {
-    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, allowedOrigins, secret, backlog);
+    return new DemoOptions(port, grace, idle, flush, heartbeatTtl, allowedOrigins, secret, backlog, redis);
   }
 
   /** {@code secret} is never printed. */
@@ -69,7 +77,7 @@ public record DemoOptions(
   public String toString() {
     return "DemoOptions[port=" + port + ", grace=" + grace + ", idle=" + idle + ", flush=" + flush
         + ", heartbeatTtl=" + heartbeatTtl + ", allowedOrigins=" + allowedOrigins
-        + ", secret=" + (secret == null ? "none" : "(set)") + ", acceptQueue=" + acceptQueue + "]";
+        + ", secret=" + (secret == null ? "none" : "(set)") + ", acceptQueue=" + acceptQueue + ", redis=" + redis + "]";
   }
 
   /** The default port. */
@@ -99,7 +107,7 @@ public record DemoOptions(
       String.join(
           System.lineSeparator(),
           "usage: chat-demo [--port N] [--grace D] [--idle D] [--flush D] [--ttl D] [--allowed-origin URL]...",
-          "                 [--secret S] [--accept-queue N]",
+          "                 [--secret S] [--accept-queue N] [--redis URI]",
           "  --port N    HTTP port on 127.0.0.1, 0 for any free port (default 8080)",
           "  --grace D   a closed tab still counts for D before its user goes offline (default 10s)",
           "  --idle D    a user shows idle after D without mouse, key, scroll or touch input (default 2m)",
@@ -110,6 +118,8 @@ public record DemoOptions(
           "  --secret S  believe only names signed with S (16 or more characters) in a 'token' parameter;",
           "              prints links with tokens (default: the name typed in the page is believed)",
           "  --accept-queue N  connection attempts the kernel queues for the server (default 4096)",
+          "  --redis URI keep presence on the Redis at URI (redis://host:port), shared by every demo server",
+          "              started with the same URI; chat messages still stay on each server (default: in memory)",
           "  --help      print this help",
           "Durations are a whole number with a unit: 500ms, 10s, 2m, 1h. Options may also be written --port=9090.");
 
@@ -148,6 +158,7 @@ public record DemoOptions(
     List<String> origins = new ArrayList<>();
     String secret = null;
     int acceptQueue = DEFAULT_ACCEPT_QUEUE;
+    String redis = null;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -162,7 +173,7 @@ public record DemoOptions(
       }
       switch (name) {
         case "--port", "--grace", "--idle", "--flush", "--ttl", "--allowed-origin", "--secret",
-            "--accept-queue" -> {
+            "--accept-queue", "--redis" -> {
           if (value == null) {
             if (i + 1 >= args.length) {
               throw new UsageException(name + " needs a value");
@@ -191,10 +202,21 @@ public record DemoOptions(
           secret = value;
         }
         case "--accept-queue" -> acceptQueue = acceptQueue(value);
+        case "--redis" -> redis = redis(value);
         default -> throw new AssertionError(name);
       }
     }
-    return new DemoOptions(port, grace, idle, flush, ttl, origins, secret, acceptQueue);
+    return new DemoOptions(port, grace, idle, flush, ttl, origins, secret, acceptQueue, redis);
+  }
+
+  private static final Pattern REDIS_URI = Pattern.compile("rediss?://[^\\s/]+(/\\d{1,2})?");
+
+  /** {@code redis://host:port}: Lettuce reads the rest, but a typo is caught here with a clear line. */
+  private static String redis(String value) throws UsageException {
+    if (!REDIS_URI.matcher(value).matches()) {
+      throw new UsageException("--redis must look like redis://host:port but was '" + value + "'");
+    }
+    return value;
   }
 
   private static final Pattern ORIGIN = Pattern.compile("https?://[a-z0-9.\\[\\]:-]+");

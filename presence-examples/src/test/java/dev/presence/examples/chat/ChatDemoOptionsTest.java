@@ -79,11 +79,20 @@ class ChatDemoOptionsTest {
         "--secret,short | --secret must have at least 16 characters",
         "--accept-queue,0 | --accept-queue must be a number from 1 to 65535 but was '0'",
         "--accept-queue,many | --accept-queue must be a number from 1 to 65535 but was 'many'",
+        "--redis,localhost:6379 | --redis must look like redis://host:port but was 'localhost:6379'",
       })
   void aBadOptionIsNamedInOneLine(String args, String message) {
     assertThatThrownBy(() -> DemoOptions.parse(args.split(",")))
         .isInstanceOf(DemoOptions.UsageException.class)
         .hasMessage(message);
+  }
+
+  @Test
+  void redisTakesAUriAndIsOffByDefault() throws Exception {
+    assertThat(DemoOptions.parse().redis()).isNull();
+    assertThat(DemoOptions.parse("--redis", "redis://127.0.0.1:6379").redis()).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(DemoOptions.parse("--redis=rediss://cache.example:6380/2").redis())
+        .isEqualTo("rediss://cache.example:6380/2");
   }
 
   @Test
