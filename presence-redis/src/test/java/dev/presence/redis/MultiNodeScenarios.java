@@ -57,11 +57,55 @@ abstract class MultiNodeScenarios {
     return Duration.ofSeconds(20);
   }
 
+  /**
+   * Drives an engine's timer ticks, and can hold them back: a paused node (a long GC pause, a
+   * partition) renews nothing and expires nothing, then catches up when resumed.
+   */
+  static final class PausableScheduler implements Scheduler {
+    private final ScheduledExecutorService executor;
+    private final List<Runnable> held = new ArrayList<>();
+    private boolean paused;
+
+    PausableScheduler(ScheduledExecutorService executor) {
+      this.executor = executor;
+    }
+
+    @Override
+    public java.util.concurrent.Future<?> schedule(Runnable task, long delay, TimeUnit unit) {
+      return executor.schedule(() -> runOrHold(task), delay, unit);
+    }
+
+    private void runOrHold(Runnable task) {
+      synchronized (this) {
+        if (paused) {
+          held.add(task);
+          return;
+        }
+      }
+      task.run();
+    }
+
+    synchronized void pause() {
+      paused = true;
+    }
+
+    void resume() {
+      List<Runnable> due;
+      synchronized (this) {
+        paused = false;
+        due = List.copyOf(held);
+        held.clear();
+      }
+      due.forEach(executor::execute);
+    }
+  }
+
   /** One engine with its own clients and its own timer thread, which a crash stops. */
   protected final class Node {
     final Presence presence;
     final PresenceStore store;
     final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+    final PausableScheduler ticks = new PausableScheduler(timers);
     private PresenceBus.Connection onBus;
     private final PresenceBus bus;
 
@@ -74,7 +118,7 @@ abstract class MultiNodeScenarios {
               .store(store)
               .bus(mine)
               .nodeId(prefix + name)
-              .scheduler(Scheduler.of(timers))
+              .scheduler(ticks)
               .lease(LEASE)
               .leaseRenewInterval(RENEW)
               .grace(GRACE)
@@ -206,6 +250,27 @@ abstract class MultiNodeScenarios {
     Instant lastSeen = b.presence.get(id("dave")).lastSeen();
     assertThat(lastSeen).isBetween(before.minusMillis(1_000), after.plusMillis(1_000));
     assertThat(count(seen, "dave", PresenceState.OFFLINE)).isEqualTo(1);
+  }
+
+  @Test
+  public void aPausedNodeThatWasSweptRejoinsAndItsUsersComeBackOnlineOnce() throws Exception {
+    Node a = start("a");
+    Node b = start("b");
+    DeviceConnection alice = a.presence.connect(id("alice"), "phone");
+    List<UserPresence> seen = watch(b, "alice");
+
+    a.ticks.pause(); // nothing on a renews or expires; its sockets and bus stay
+    await("alice swept while a is paused", () -> count(seen, "alice", PresenceState.OFFLINE) == 1);
+    a.ticks.resume();
+
+    await("alice back online", () -> count(seen, "alice", PresenceState.ONLINE) == 1);
+    alice.heartbeat();
+    settle();
+    alice.heartbeat();
+    assertThat(count(seen, "alice", PresenceState.OFFLINE)).isEqualTo(1);
+    assertThat(count(seen, "alice", PresenceState.ONLINE)).isEqualTo(1);
+    assertThat(alice.isOpen()).isTrue();
+    assertThat(b.presence.get(id("alice")).state()).isEqualTo(PresenceState.ONLINE);
   }
 
   @Test
