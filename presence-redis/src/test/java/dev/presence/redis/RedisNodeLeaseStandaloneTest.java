@@ -7,9 +7,6 @@ import dev.presence.testkit.NodeLeaseContract;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The lease kit on a standalone server of its own, in real time with short leases. {@link
@@ -17,8 +14,6 @@ import org.junit.jupiter.api.parallel.ResourceLock;
  * exactly with a last seen, which a second {@code TIME} call a millisecond later would miss.
  */
 @RedisTest
-@Execution(ExecutionMode.CONCURRENT) // beside the other classes: it mostly sleeps
-@ResourceLock("dev.presence.redis.RedisNodeLeaseStandaloneTest") // a class-level lock keeps its own tests in one thread, in order
 class RedisNodeLeaseStandaloneTest extends NodeLeaseContract {
   private static RedisServer server;
 
