@@ -66,7 +66,8 @@ final class Typing {
    * sees them (and starts nothing).
    */
   boolean typing(DeviceSession session, String channelId) {
-    if (!session.isOpen() || !channels.isMember(session.user.userId, channelId)) {
+    // The caller (DeviceSession.typing) refused non-members already, before counting the keystroke as input.
+    if (!session.isOpen()) {
       return false;
     }
     Channel channel = channels.get(channelId);
