@@ -253,20 +253,9 @@ final class SubscriptionHub {
    * channels, are re-evaluated by {@link Visibility#visibilityChanged}.
    */
   void visibilityChanged(String watcher, String target) {
-    List<RealSubscriber> affected = new ArrayList<>();
-    Set<RealSubscriber> direct = directWatchers.get(target);
-    if (direct != null) {
-      affected.addAll(direct);
-    }
     Set<String> memberOf = channels.membershipsOf(target);
     List<String> targetChannels = memberOf == null ? List.of() : List.copyOf(memberOf);
-    for (String channelId : targetChannels) {
-      Channel channel = channels.get(channelId);
-      if (channel != null) {
-        affected.addAll(channel.watchers);
-      }
-    }
-    visibility.visibilityChanged(watcher, target, affected, targetChannels);
+    visibility.visibilityChanged(watcher, target, watchersOf(target), targetChannels);
   }
 
   // ---- presence fanout

@@ -3,7 +3,6 @@ package dev.presence;
 import dev.presence.spi.PresenceStore;
 import dev.presence.spi.UserRecord;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
@@ -48,7 +47,7 @@ final class Visibility {
 
   /**
    * The application's visibility rules about {@code target} changed (for one watcher, or for all if
-   * {@code watcher} is null): each affected subscriber among {@code candidates} (those with an edge to
+   * {@code watcher} is null): each affected subscriber among {@code candidates} (distinct, with an edge to
    * the target) gets what it now sees, forced into its next batch. {@code targetChannels} are the
    * target's channels, where a newly hidden target's typing stops. The store is read once, outside
    * every lock.
@@ -60,7 +59,7 @@ final class Visibility {
       return;
     }
     UserRecord record = store.get(target);
-    for (RealSubscriber subscriber : new LinkedHashSet<>(candidates)) {
+    for (RealSubscriber subscriber : candidates) { // distinct: a watcher through two channels is one
       boolean visible = canSeeOther(subscriber.watcherUserId(), target);
       UserPresence view = visible ? record.presence() : UserPresence.unknown(target);
       subscriber.visibilityChanged(view, visible ? List.of() : targetChannels);
