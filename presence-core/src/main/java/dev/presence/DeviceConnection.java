@@ -1,6 +1,7 @@
 package dev.presence;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection of one device, returned by {@link Presence#connect}. The socket layer keeps it with
@@ -14,23 +15,41 @@ import java.time.Duration;
  */
 public interface DeviceConnection {
 
-  /** The user this device belongs to. */
+  /**
+   * The user this device belongs to.
+   *
+   * @return the user's id
+   */
   String userId();
 
-  /** The device id, unique within its user. */
+  /**
+   * The device id, unique within its user.
+   *
+   * @return the device's id
+   */
   String deviceId();
 
-  /** The metadata the device connected with. */
+  /**
+   * The metadata the device connected with.
+   *
+   * @return the device's metadata
+   */
   DeviceInfo info();
 
-  /** Whether this connection is still the device's current, connected one. */
+  /**
+   * Whether this connection is still the device's current, connected one.
+   *
+   * @return true while this connection is the device's current, connected one
+   */
   boolean isOpen();
 
   /**
    * Why this connection closed, or null while it is open. The same reason its {@link
    * ConnectionListener} is told.
+   *
+   * @return why it closed, or null while open
    */
-  CloseReason closeReason();
+  @Nullable CloseReason closeReason();
 
   /**
    * Records a heartbeat: the connection is alive. Allocates nothing and writes nothing to the store.
@@ -53,6 +72,7 @@ public interface DeviceConnection {
    * Records the client's own report that its user is idle ({@code true}) or back ({@code false},
    * which also counts as activity).
    *
+   * @param idle true when the client reports its user idle, false when back
    * @return false if this connection is no longer open
    */
   boolean setIdle(boolean idle);
@@ -61,6 +81,7 @@ public interface DeviceConnection {
    * Records that the client's tab or window became hidden ({@code false}) or visible ({@code true},
    * which also counts as activity). A hidden device is idle.
    *
+   * @param visible true when the tab or window became visible, false when hidden
    * @return false if this connection is no longer open
    */
   boolean setVisible(boolean visible);
@@ -79,13 +100,16 @@ public interface DeviceConnection {
    * per 10 seconds). Like it, waits for the store write at most {@code storeTimeout} (with no lock
    * held) and otherwise returns the predicted presence, the write still queued and retried in order.
    *
+   * @param mode the status
+   * @param customText status text of at most 128 characters, or null (blank means none)
+   * @param expiresAfter how long the status lasts, or null for until changed
    * @return the user's presence as others now see it, or as predicted if the write has not landed
    * @throws LimitExceededException if this device changed status too often; nothing changes then
    * @throws IllegalArgumentException if the text is invalid or {@code expiresAfter} not positive
    * @throws IllegalStateException if this connection is no longer open
    * @throws NullPointerException if {@code mode} is null
    */
-  UserPresence setStatus(StatusMode mode, String customText, Duration expiresAfter);
+  UserPresence setStatus(StatusMode mode, @Nullable String customText, @Nullable Duration expiresAfter);
 
   /**
    * Reports a keystroke in a channel; call it on every keystroke. Receivers get one {@link
@@ -96,6 +120,7 @@ public interface DeviceConnection {
    * Only members of a channel type in it: a report for a channel the user is not a member of (on this
    * node, see {@link Presence#joinChannel}) is refused with false, and nothing is sent or recorded.
    *
+   * @param channelId the channel's id
    * @return false if this connection is no longer open, or the user is not a member of the channel
    * @throws IllegalArgumentException if the channel id is invalid
    * @throws LimitExceededException if the user already types in {@code maxTypingChannelsPerUser}
@@ -106,6 +131,7 @@ public interface DeviceConnection {
   /**
    * Reports that the user stopped typing in a channel. Does nothing if it was not typing there.
    *
+   * @param channelId the channel's id
    * @return false if this connection is no longer open
    * @throws IllegalArgumentException if the channel id is invalid
    */
@@ -115,6 +141,7 @@ public interface DeviceConnection {
    * Reports that the user sent a message to a channel, which ends its typing there. Sending is input:
    * it counts as {@link #activity()}.
    *
+   * @param channelId the channel's id
    * @return false if this connection is no longer open
    * @throws IllegalArgumentException if the channel id is invalid
    */

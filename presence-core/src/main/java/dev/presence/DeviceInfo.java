@@ -19,7 +19,10 @@ public record DeviceInfo(Platform platform, Map<String, String> attributes) {
   /**
    * Creates device metadata.
    *
-   * @throws NullPointerException if {@code platform} or {@code attributes} (or any key or value) is null
+   * @param platform what kind of client the device is
+   * @param attributes free-form application attributes (for example an app version); copied
+   * @throws NullPointerException if {@code platform} or {@code attributes} (or any key or value) is
+   *     null
    */
   public DeviceInfo {
     Objects.requireNonNull(platform, "platform");
@@ -29,6 +32,8 @@ public record DeviceInfo(Platform platform, Map<String, String> attributes) {
   /**
    * Metadata with a platform and no attributes.
    *
+   * @param platform what kind of client the device is
+   * @return metadata with that platform and no attributes
    * @throws NullPointerException if {@code platform} is null
    */
   public static DeviceInfo of(Platform platform) {

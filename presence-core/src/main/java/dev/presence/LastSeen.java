@@ -54,6 +54,10 @@ public final class LastSeen {
   /**
    * Buckets {@code lastSeen} relative to {@code now}, with calendar days taken in {@code zone}.
    *
+   * @param lastSeen the user's last seen
+   * @param now the current time
+   * @param zone the zone whose calendar days count
+   * @return the bucket, with its amount and the date of the last seen
    * @throws NullPointerException if an argument is null
    */
   public static Label describe(Instant lastSeen, Instant now, ZoneId zone) {

@@ -27,12 +27,20 @@ public class LimitExceededException extends IllegalArgumentException {
     this.limit = limit;
   }
 
-  /** The name of the builder setting that limits. */
+  /**
+   * The name of the builder setting that limits.
+   *
+   * @return the setting's name, for example {@code maxDevicesPerUser}
+   */
   public String limitName() {
     return limitName;
   }
 
-  /** The limit's value. */
+  /**
+   * The limit's value.
+   *
+   * @return the limit's value
+   */
   public long limit() {
     return limit;
   }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The presence engine: the one entry point an application's socket layer calls. It knows every
@@ -25,7 +26,11 @@ import java.util.Set;
  */
 public interface Presence extends AutoCloseable {
 
-  /** A builder with every setting at its default. */
+  /**
+   * A builder with every setting at its default.
+   *
+   * @return a new builder
+   */
   static PresenceBuilder builder() {
     return new PresenceBuilder();
   }
@@ -33,6 +38,9 @@ public interface Presence extends AutoCloseable {
   /**
    * Connects a device of unknown platform. See {@link #connect(String, String, DeviceInfo)}.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @return the handle of this connection, to keep with the socket
    * @throws IllegalArgumentException if an id is invalid or the user is at its device limit
    */
   default DeviceConnection connect(String userId, String deviceId) {
@@ -51,6 +59,9 @@ public interface Presence extends AutoCloseable {
    * once it lands. If the store later refuses the claim (the user is at {@code maxDevicesPerUser}
    * across nodes), the connection closes with {@link CloseReason#REFUSED}.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @param info the device's metadata
    * @return the handle of this connection, to keep with the socket
    * @throws IllegalArgumentException if an id is invalid, or the user already has {@code
    *     maxDevicesPerUser} devices (found here, or by the store within {@code storeTimeout}); nothing
@@ -66,21 +77,28 @@ public interface Presence extends AutoCloseable {
    * DeviceOverflow#REPLACE_LEAST_RECENTLY_ACTIVE}, engine closed), so the socket layer can close the
    * socket at once. See {@link ConnectionListener} for its thread and contract.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @param info the device's metadata
    * @param listener told when the connection closes; null for none
    * @return the handle of this connection, to keep with the socket
    * @throws IllegalArgumentException if an id is invalid
-   * @throws LimitExceededException if the user already has {@code maxDevicesPerUser} devices and the
-   *     overflow policy rejects, found here or by the store within {@code storeTimeout}; nothing
-   *     changes then (a later refusal closes the connection with {@link CloseReason#REFUSED})
+   * @throws LimitExceededException if the user already has {@code maxDevicesPerUser} devices and
+   *     the     overflow policy rejects, found here or by the store within {@code storeTimeout};
+   *     nothing     changes then (a later refusal closes the connection with {@link
+   *     CloseReason#REFUSED})
    * @throws NullPointerException if {@code info} is null
    * @throws IllegalStateException if the engine is closed
    */
-  DeviceConnection connect(String userId, String deviceId, DeviceInfo info, ConnectionListener listener);
+  DeviceConnection connect(
+      String userId, String deviceId, DeviceInfo info, @Nullable ConnectionListener listener);
 
   /**
    * Records a heartbeat of the device's current connection. Prefer {@link
    * DeviceConnection#heartbeat()}, which skips the lookup.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
    * @return false if the device is not connected (unknown, in grace, or gone): the client should
    *     connect again
    * @throws IllegalArgumentException if an id is invalid
@@ -91,6 +109,8 @@ public interface Presence extends AutoCloseable {
    * Records an input event on the device's current connection; see {@link
    * DeviceConnection#activity()}.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
    * @return false if the device is not connected
    * @throws IllegalArgumentException if an id is invalid
    */
@@ -100,6 +120,9 @@ public interface Presence extends AutoCloseable {
    * Records the client's report that the device is idle or back; see {@link
    * DeviceConnection#setIdle(boolean)}.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @param idle true when the client reports its user idle, false when back
    * @return false if the device is not connected
    * @throws IllegalArgumentException if an id is invalid
    */
@@ -109,6 +132,9 @@ public interface Presence extends AutoCloseable {
    * Records that the device's tab became hidden or visible; see {@link
    * DeviceConnection#setVisible(boolean)}.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @param visible true when the tab or window became visible, false when hidden
    * @return false if the device is not connected
    * @throws IllegalArgumentException if an id is invalid
    */
@@ -118,6 +144,8 @@ public interface Presence extends AutoCloseable {
    * Disconnects the device's current connection; it stays counted for the grace period. Prefer
    * {@link DeviceConnection#disconnect()}, which cannot hit a newer connection of the same device.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
    * @return false if the device was not connected (a harmless no-op)
    * @throws IllegalArgumentException if an id is invalid
    */
@@ -126,6 +154,8 @@ public interface Presence extends AutoCloseable {
   /**
    * Sets the user's status with no text and no expiry.
    *
+   * @param userId the user's id
+   * @param mode the status
    * @return the user's presence as others now see it
    * @throws IllegalArgumentException if the id is invalid
    * @throws NullPointerException if {@code mode} is null
@@ -145,6 +175,8 @@ public interface Presence extends AutoCloseable {
    * has ({@link dev.presence.spi.UserRecord#apply}), and the write stays queued, retried in order
    * until the store takes it.
    *
+   * @param userId the user's id
+   * @param mode the status
    * @param customText status text of at most 128 characters, or null (blank means none)
    * @param expiresAfter how long the status lasts, or null for until changed
    * @return the user's presence as others now see it, or as predicted if the write has not landed
@@ -152,13 +184,16 @@ public interface Presence extends AutoCloseable {
    *     not positive; nothing changes then
    * @throws NullPointerException if {@code mode} is null
    */
-  UserPresence setStatus(String userId, StatusMode mode, String customText, Duration expiresAfter);
+  UserPresence setStatus(
+      String userId, StatusMode mode, @Nullable String customText, @Nullable Duration expiresAfter);
 
   /**
    * The user's presence as others see it, ignoring the visibility policy (a trusted server view; use
    * {@link #viewAs} to answer a client). Read from the store synchronously, bounded by the store's
    * own timeout; writes of this node still queued are not in it yet.
    *
+   * @param userId the user's id
+   * @return the user's presence; {@link UserPresence#unknown} for a user never seen
    * @throws IllegalArgumentException if the id is invalid
    * @throws dev.presence.spi.PresenceStoreException if the store cannot be reached
    */
@@ -170,6 +205,8 @@ public interface Presence extends AutoCloseable {
    * seen are {@link UserPresence#unknown offline with version 0}. Ignores the visibility policy, like
    * {@link #get}; a synchronous read like it.
    *
+   * @param userIds the users' ids
+   * @return their presence, in the order asked
    * @throws IllegalArgumentException if any id is invalid
    * @throws NullPointerException if {@code userIds} is null
    */
@@ -179,6 +216,9 @@ public interface Presence extends AutoCloseable {
    * Creates a subscriber bound to a device connection: it receives on behalf of that device's user
    * and closes when the connection closes (disconnect, takeover by a reconnect, or expiry).
    *
+   * @param connection a connection returned by this engine's {@code connect}
+   * @param sink receives the subscriber's presence batches and typing
+   * @return the new subscriber, watching nothing yet
    * @throws IllegalArgumentException if the connection is not one of this engine's
    * @throws IllegalStateException if the connection is already closed
    * @throws NullPointerException if an argument is null
@@ -189,6 +229,9 @@ public interface Presence extends AutoCloseable {
    * Creates a subscriber for an application-defined sink, on behalf of a watcher user, not bound to
    * any device: it lives until closed.
    *
+   * @param watcherUserId the user on whose behalf it watches
+   * @param sink receives the subscriber's presence batches and typing
+   * @return the new subscriber, watching nothing yet
    * @throws IllegalArgumentException if the id is invalid
    * @throws NullPointerException if {@code sink} is null
    */
@@ -198,6 +241,8 @@ public interface Presence extends AutoCloseable {
    * Makes a user a member of a channel. Subscribers watching the channel start receiving the member's
    * presence (its current presence comes in their next batch). Idempotent.
    *
+   * @param channelId the channel's id
+   * @param userId the member's id
    * @throws IllegalArgumentException if an id is invalid
    * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for the member's
    *     presence (needed when a subscriber here watches the channel); the user is not a member then
@@ -207,6 +252,8 @@ public interface Presence extends AutoCloseable {
   /**
    * Removes a user from a channel; its typing there stops. Idempotent.
    *
+   * @param channelId the channel's id
+   * @param userId the member's id
    * @throws IllegalArgumentException if an id is invalid
    */
   void leaveChannel(String channelId, String userId);
@@ -214,6 +261,8 @@ public interface Presence extends AutoCloseable {
   /**
    * The channel's members on this node.
    *
+   * @param channelId the channel's id
+   * @return the member ids, an unmodifiable copy
    * @throws IllegalArgumentException if the id is invalid
    */
   Set<String> channelMembers(String channelId);
@@ -222,6 +271,9 @@ public interface Presence extends AutoCloseable {
    * Reports a keystroke of a device in a channel; see {@link DeviceConnection#typing(String)}. It
    * counts as input; a report for a channel the user is not a member of is refused.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @param channelId the channel's id
    * @return false if the device is not connected, or the user is not a member of the channel
    * @throws IllegalArgumentException if an id is invalid
    * @throws LimitExceededException past {@code maxTypingChannelsPerUser}
@@ -231,6 +283,9 @@ public interface Presence extends AutoCloseable {
   /**
    * Reports that a device stopped typing in a channel; see {@link DeviceConnection#stopTyping}.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @param channelId the channel's id
    * @return false if the device is not connected
    * @throws IllegalArgumentException if an id is invalid
    */
@@ -240,6 +295,9 @@ public interface Presence extends AutoCloseable {
    * Reports that a device sent a message to a channel, which ends its typing there; see {@link
    * DeviceConnection#messageSent}.
    *
+   * @param userId the user's id
+   * @param deviceId the device's id, unique within its user
+   * @param channelId the channel's id
    * @return false if the device is not connected
    * @throws IllegalArgumentException if an id is invalid
    */
@@ -249,6 +307,8 @@ public interface Presence extends AutoCloseable {
    * Queries as {@code viewerUserId} sees them: the visibility policy applies and the viewer sees its
    * own real status.
    *
+   * @param viewerUserId the user whose view the queries take
+   * @return a view for that user
    * @throws IllegalArgumentException if the id is invalid
    */
   PresenceView viewAs(String viewerUserId);
@@ -262,6 +322,7 @@ public interface Presence extends AutoCloseable {
    * watched channel she is a member of, and no more of her typing. Subscribers on other nodes are
    * not affected: call it on each node whose subscribers may watch her.
    *
+   * @param targetUserId the user whose visibility rules changed
    * @throws IllegalArgumentException if the id is invalid
    * @throws IllegalStateException if the engine is closed
    * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for her presence
@@ -273,16 +334,26 @@ public interface Presence extends AutoCloseable {
    * {@code watcherUserId} may see {@code targetUserId}. Only that watcher's subscribers on this node
    * are affected.
    *
+   * @param watcherUserId the watcher whose view of the target changed
+   * @param targetUserId the user watched
    * @throws IllegalArgumentException if an id is invalid
    * @throws IllegalStateException if the engine is closed
    * @throws dev.presence.spi.PresenceStoreException if the store cannot be read for her presence
    */
   void visibilityChanged(String watcherUserId, String targetUserId);
 
-  /** A snapshot of this engine's counters. */
+  /**
+   * A snapshot of this engine's counters.
+   *
+   * @return the counters as of now
+   */
   PresenceStats stats();
 
-  /** This node's id in the store and on the bus. */
+  /**
+   * This node's id in the store and on the bus.
+   *
+   * @return the node's id
+   */
   String nodeId();
 
   /**

@@ -98,13 +98,23 @@ public final class PresenceBuilder {
 
   // ---- setters
 
-  /** The monotonic time source for deadlines; default {@link Ticker#system()}. */
+  /**
+   * The monotonic time source for deadlines; default {@link Ticker#system()}.
+   *
+   * @param ticker the ticker
+   * @return this builder
+   */
   public PresenceBuilder ticker(Ticker ticker) {
     this.ticker = once("ticker", this.ticker, ticker);
     return this;
   }
 
-  /** The wall clock for last seen and status expiry; default {@link InstantSource#system()}. */
+  /**
+   * The wall clock for last seen and status expiry; default {@link InstantSource#system()}.
+   *
+   * @param clock the wall clock
+   * @return this builder
+   */
   public PresenceBuilder clock(InstantSource clock) {
     this.clock = once("clock", this.clock, clock);
     return this;
@@ -113,31 +123,54 @@ public final class PresenceBuilder {
   /**
    * Drives the timer wheel, one task per tick; default one daemon thread owned by the engine. Timer
    * work (grace ends, expiries, idle) runs on the scheduler's thread.
+   *
+   * @param scheduler the scheduler
+   * @return this builder
    */
   public PresenceBuilder scheduler(Scheduler scheduler) {
     this.scheduler = once("scheduler", this.scheduler, scheduler);
     return this;
   }
 
-  /** How long a disconnected device still counts; default {@link #DEFAULT_GRACE}; zero allowed. */
+  /**
+   * How long a disconnected device still counts; default {@link #DEFAULT_GRACE}; zero allowed.
+   *
+   * @param grace the grace period, zero or more
+   * @return this builder
+   */
   public PresenceBuilder grace(Duration grace) {
     this.grace = once("grace", this.grace, grace);
     return this;
   }
 
-  /** How long a device may go without a heartbeat; default {@link #DEFAULT_HEARTBEAT_TTL}. */
+  /**
+   * How long a device may go without a heartbeat; default {@link #DEFAULT_HEARTBEAT_TTL}.
+   *
+   * @param heartbeatTtl the heartbeat TTL
+   * @return this builder
+   */
   public PresenceBuilder heartbeatTtl(Duration heartbeatTtl) {
     this.heartbeatTtl = once("heartbeatTtl", this.heartbeatTtl, heartbeatTtl);
     return this;
   }
 
-  /** How long without input before a device is idle; default {@link #DEFAULT_IDLE_AFTER}. */
+  /**
+   * How long without input before a device is idle; default {@link #DEFAULT_IDLE_AFTER}.
+   *
+   * @param idleAfter the time without input after which a device is idle
+   * @return this builder
+   */
   public PresenceBuilder idleAfter(Duration idleAfter) {
     this.idleAfter = once("idleAfter", this.idleAfter, idleAfter);
     return this;
   }
 
-  /** The timer tick, between 1 ms and 1 s; default {@link #DEFAULT_TIMER_RESOLUTION}. */
+  /**
+   * The timer tick, between 1 ms and 1 s; default {@link #DEFAULT_TIMER_RESOLUTION}.
+   *
+   * @param timerResolution the tick
+   * @return this builder
+   */
   public PresenceBuilder timerResolution(Duration timerResolution) {
     this.timerResolution = once("timerResolution", this.timerResolution, timerResolution);
     return this;
@@ -148,6 +181,9 @@ public final class PresenceBuilder {
    * #DEFAULT_MAX_DEVICES_PER_USER}. The store checks it when a connect's claim lands: a claim still
    * queued when {@code connect} returned (a store outage) and refused later closes the connection
    * with {@link CloseReason#REFUSED}.
+   *
+   * @param maxDevicesPerUser the limit, 1 to 1024
+   * @return this builder
    */
   public PresenceBuilder maxDevicesPerUser(int maxDevicesPerUser) {
     this.maxDevicesPerUser = once("maxDevicesPerUser", this.maxDevicesPerUser, maxDevicesPerUser);
@@ -158,6 +194,9 @@ public final class PresenceBuilder {
    * The node's lease in the store: if this node stops renewing it (crash, long pause, partition),
    * the other nodes remove its devices once the lease and then the grace have run out, so its users
    * go offline everywhere with one change each. Default {@link #DEFAULT_LEASE}.
+   *
+   * @param lease the lease's duration
+   * @return this builder
    */
   public PresenceBuilder lease(Duration lease) {
     this.lease = once("lease", this.lease, lease);
@@ -167,6 +206,9 @@ public final class PresenceBuilder {
   /**
    * How often the node renews its lease in the store and sweeps dead nodes; shorter than the lease.
    * Default {@link #DEFAULT_LEASE_RENEW_INTERVAL}.
+   *
+   * @param leaseRenewInterval the renewal interval
+   * @return this builder
    */
   public PresenceBuilder leaseRenewInterval(Duration leaseRenewInterval) {
     this.leaseRenewInterval = once("leaseRenewInterval", this.leaseRenewInterval, leaseRenewInterval);
@@ -178,6 +220,9 @@ public final class PresenceBuilder {
    * timers start (grace ends, heartbeat expiries, idle changes, status expiries, lease renewals and
    * sweeps), so a slow store delays no timer, no subscriber flush and no lock holder. Default: inline
    * for an {@link InMemoryPresenceStore} (no I/O), else four daemon threads owned by the engine.
+   *
+   * @param storeExecutor the executor for store writes and timer work
+   * @return this builder
    */
   public PresenceBuilder storeExecutor(Executor storeExecutor) {
     this.storeExecutor = once("storeExecutor", this.storeExecutor, storeExecutor);
@@ -188,6 +233,9 @@ public final class PresenceBuilder {
    * The longest a caller waits for the bus to confirm a watch before reading its snapshot anyway
    * (what changes meanwhile is re-read once the watch is confirmed); at most one minute. Default
    * {@link #DEFAULT_BUS_WATCH_TIMEOUT}.
+   *
+   * @param busWatchTimeout the timeout, at most one minute
+   * @return this builder
    */
   public PresenceBuilder busWatchTimeout(Duration busWatchTimeout) {
     this.busWatchTimeout = once("busWatchTimeout", this.busWatchTimeout, busWatchTimeout);
@@ -200,6 +248,9 @@ public final class PresenceBuilder {
    * whose claim is retried, {@code setStatus} the predicted presence. Every store write is
    * asynchronous and ordered per user; reads ({@code get}, snapshots) are bounded by the store's own
    * timeout. Default {@link #DEFAULT_STORE_TIMEOUT}.
+   *
+   * @param storeTimeout the timeout, 1 ms to 1 minute
+   * @return this builder
    */
   public PresenceBuilder storeTimeout(Duration storeTimeout) {
     this.storeTimeout = once("storeTimeout", this.storeTimeout, storeTimeout);
@@ -209,13 +260,21 @@ public final class PresenceBuilder {
   /**
    * What a connect past {@code maxDevicesPerUser} does: refuse the new device, or replace the user's
    * least recently active device on this node; default {@link #DEFAULT_DEVICE_OVERFLOW}.
+   *
+   * @param deviceOverflow the overflow policy
+   * @return this builder
    */
   public PresenceBuilder deviceOverflow(DeviceOverflow deviceOverflow) {
     this.deviceOverflow = once("deviceOverflow", this.deviceOverflow, deviceOverflow);
     return this;
   }
 
-  /** How devices combine into one user presence; default {@link AggregationPolicy#standard()}. */
+  /**
+   * How devices combine into one user presence; default {@link AggregationPolicy#standard()}.
+   *
+   * @param aggregationPolicy the policy
+   * @return this builder
+   */
   public PresenceBuilder aggregationPolicy(AggregationPolicy aggregationPolicy) {
     this.aggregationPolicy = once("aggregationPolicy", this.aggregationPolicy, aggregationPolicy);
     return this;
@@ -224,6 +283,9 @@ public final class PresenceBuilder {
   /**
    * Where user records live; default a new {@link InMemoryPresenceStore}. The engine
    * does not close a store it was given.
+   *
+   * @param store the store
+   * @return this builder
    */
   public PresenceBuilder store(PresenceStore store) {
     this.store = once("store", this.store, store);
@@ -233,13 +295,21 @@ public final class PresenceBuilder {
   /**
    * How changes reach other nodes; default a new {@link LocalPresenceBus}. The engine
    * leaves a bus it was given open.
+   *
+   * @param bus the bus
+   * @return this builder
    */
   public PresenceBuilder bus(PresenceBus bus) {
     this.bus = once("bus", this.bus, bus);
     return this;
   }
 
-  /** This node's id, unique among the nodes sharing a store; default a random one. */
+  /**
+   * This node's id, unique among the nodes sharing a store; default a random one.
+   *
+   * @param nodeId the node's id
+   * @return this builder
+   */
   public PresenceBuilder nodeId(String nodeId) {
     this.nodeId = once("nodeId", this.nodeId, nodeId);
     return this;
@@ -248,6 +318,9 @@ public final class PresenceBuilder {
   /**
    * The throttle: a subscriber receives at most one presence batch per interval, latest per user;
    * zero delivers at once. Default {@link #DEFAULT_FLUSH_INTERVAL}; at most one minute.
+   *
+   * @param flushInterval the interval, zero to one minute
+   * @return this builder
    */
   public PresenceBuilder flushInterval(Duration flushInterval) {
     this.flushInterval = once("flushInterval", this.flushInterval, flushInterval);
@@ -259,13 +332,21 @@ public final class PresenceBuilder {
    * sink holds one thread and delays nobody else. A direct executor ({@code Runnable::run}) makes
    * delivery synchronous, for tests. The executor must run or reject every task, never drop one
    * silently; a rejected delivery is kept and tried again.
+   *
+   * @param deliveryExecutor the executor for sink calls
+   * @return this builder
    */
   public PresenceBuilder deliveryExecutor(Executor deliveryExecutor) {
     this.deliveryExecutor = once("deliveryExecutor", this.deliveryExecutor, deliveryExecutor);
     return this;
   }
 
-  /** Who may see whom; default {@link VisibilityPolicy#everyone()}. */
+  /**
+   * Who may see whom; default {@link VisibilityPolicy#everyone()}.
+   *
+   * @param visibilityPolicy the policy
+   * @return this builder
+   */
   public PresenceBuilder visibilityPolicy(VisibilityPolicy visibilityPolicy) {
     this.visibilityPolicy = once("visibilityPolicy", this.visibilityPolicy, visibilityPolicy);
     return this;
@@ -274,6 +355,9 @@ public final class PresenceBuilder {
   /**
    * The most users plus channels one subscriber watches, 1 to 1,000,000; default {@link
    * #DEFAULT_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER}.
+   *
+   * @param maxSubscriptionsPerSubscriber the limit, 1 to 1,000,000
+   * @return this builder
    */
   public PresenceBuilder maxSubscriptionsPerSubscriber(int maxSubscriptionsPerSubscriber) {
     this.maxSubscriptionsPerSubscriber =
@@ -285,6 +369,10 @@ public final class PresenceBuilder {
    * The status-change rate limit per device, a token bucket of {@code changes} tokens refilled
    * evenly over {@code window}; default {@link #DEFAULT_STATUS_CHANGES_PER_WINDOW} per {@link
    * #DEFAULT_STATUS_CHANGE_WINDOW}.
+   *
+   * @param changes the bucket's size, the changes allowed in a burst
+   * @param window the time over which the bucket refills
+   * @return this builder
    */
   public PresenceBuilder statusChangeLimit(int changes, Duration window) {
     this.statusChangesPerWindow = once("statusChangesPerWindow", this.statusChangesPerWindow, changes);
@@ -292,7 +380,12 @@ public final class PresenceBuilder {
     return this;
   }
 
-  /** How long after the last keystroke typing stops; default {@link #DEFAULT_TYPING_TIMEOUT}. */
+  /**
+   * How long after the last keystroke typing stops; default {@link #DEFAULT_TYPING_TIMEOUT}.
+   *
+   * @param typingTimeout the timeout
+   * @return this builder
+   */
   public PresenceBuilder typingTimeout(Duration typingTimeout) {
     this.typingTimeout = once("typingTimeout", this.typingTimeout, typingTimeout);
     return this;
@@ -301,20 +394,33 @@ public final class PresenceBuilder {
   /**
    * The least time between two typing refreshes to receivers, shorter than the typing timeout;
    * default {@link #DEFAULT_TYPING_REFRESH_INTERVAL}.
+   *
+   * @param typingRefreshInterval the interval
+   * @return this builder
    */
   public PresenceBuilder typingRefreshInterval(Duration typingRefreshInterval) {
     this.typingRefreshInterval = once("typingRefreshInterval", this.typingRefreshInterval, typingRefreshInterval);
     return this;
   }
 
-  /** The most channels one user types in at once, 1 to 1000; default {@link #DEFAULT_MAX_TYPING_CHANNELS_PER_USER}. */
+  /**
+   * The most channels one user types in at once, 1 to 1000; default {@link #DEFAULT_MAX_TYPING_CHANNELS_PER_USER}.
+   *
+   * @param maxTypingChannelsPerUser the limit, 1 to 1000
+   * @return this builder
+   */
   public PresenceBuilder maxTypingChannelsPerUser(int maxTypingChannelsPerUser) {
     this.maxTypingChannelsPerUser =
         once("maxTypingChannelsPerUser", this.maxTypingChannelsPerUser, maxTypingChannelsPerUser);
     return this;
   }
 
-  /** Adds a listener for user-level changes; may be called many times. See {@link PresenceListener}. */
+  /**
+   * Adds a listener for user-level changes; may be called many times. See {@link PresenceListener}.
+   *
+   * @param listener the listener
+   * @return this builder
+   */
   public PresenceBuilder listener(PresenceListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
     return this;
@@ -325,6 +431,7 @@ public final class PresenceBuilder {
   /**
    * Builds and starts the engine.
    *
+   * @return the running engine
    * @throws IllegalArgumentException naming every setting whose value is out of range
    */
   public Presence build() {

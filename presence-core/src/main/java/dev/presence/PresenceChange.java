@@ -16,8 +16,11 @@ public record PresenceChange(UserPresence previous, UserPresence current) {
   /**
    * Creates a change.
    *
+   * @param previous the presence before the change
+   * @param current the presence after the change
    * @throws NullPointerException if either argument is null
-   * @throws IllegalArgumentException if the two belong to different users or the version does not grow
+   * @throws IllegalArgumentException if the two belong to different users or the version does not
+   *     grow
    */
   public PresenceChange {
     Objects.requireNonNull(previous, "previous");
@@ -35,12 +38,20 @@ public record PresenceChange(UserPresence previous, UserPresence current) {
     }
   }
 
-  /** The user this change is about. */
+  /**
+   * The user this change is about.
+   *
+   * @return the user's id
+   */
   public String userId() {
     return current.userId();
   }
 
-  /** The version of the user's aggregate after this change. */
+  /**
+   * The version of the user's aggregate after this change.
+   *
+   * @return the current version
+   */
   public long version() {
     return current.version();
   }

@@ -16,6 +16,8 @@ public record PresenceSnapshot(List<UserPresence> users, List<TypingEvent> typin
   /**
    * Creates a snapshot.
    *
+   * @param users the presence of each user, as the watcher may see it
+   * @param typing indicators currently on, as {@link TypingEvent.Kind#STARTED} events
    * @throws NullPointerException if a list or an element is null
    */
   public PresenceSnapshot {

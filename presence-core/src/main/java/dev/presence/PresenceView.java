@@ -11,12 +11,19 @@ import java.util.List;
  */
 public interface PresenceView {
 
-  /** The viewer. */
+  /**
+   * The viewer.
+   *
+   * @return the viewer's user id
+   */
   String viewerUserId();
 
   /**
    * One user's presence as the viewer may see it.
    *
+   * @param userId the user's id
+   * @return the presence the viewer may see; {@link UserPresence#unknown} if it may not see the
+   *     user
    * @throws IllegalArgumentException if the id is invalid
    */
   UserPresence get(String userId);
@@ -24,6 +31,8 @@ public interface PresenceView {
   /**
    * Many users' presence in one call, one entry per id in the order asked, as an unmodifiable list.
    *
+   * @param userIds the users' ids
+   * @return their presence as the viewer may see it, in the order asked
    * @throws IllegalArgumentException if an id is invalid
    * @throws NullPointerException if {@code userIds} is null
    */

@@ -18,6 +18,9 @@ public interface Scheduler {
   /**
    * Schedules {@code task} to run once after {@code delay}.
    *
+   * @param task the task
+   * @param delay the delay, in {@code unit}
+   * @param unit the delay's unit
    * @return a future that cancels the task
    * @throws java.util.concurrent.RejectedExecutionException if the scheduler is shut down
    */
@@ -26,6 +29,8 @@ public interface Scheduler {
   /**
    * A scheduler backed by the given executor service; the caller owns its lifecycle.
    *
+   * @param executor the executor service that runs the tasks
+   * @return a scheduler that delegates to it
    * @throws NullPointerException if {@code executor} is null
    */
   static Scheduler of(ScheduledExecutorService executor) {

@@ -13,7 +13,11 @@ import java.util.Collection;
  */
 public interface Subscriber extends AutoCloseable {
 
-  /** The user on whose behalf this subscriber watches; visibility is decided for this user. */
+  /**
+   * The user on whose behalf this subscriber watches; visibility is decided for this user.
+   *
+   * @return the watcher's user id
+   */
   String watcherUserId();
 
   /**
@@ -21,6 +25,8 @@ public interface Subscriber extends AutoCloseable {
    * first asked (duplicates are ignored). From then on, only changes with a higher version than the
    * snapshot's are delivered: nothing missed, nothing twice.
    *
+   * @param userIds the users' ids
+   * @return their current presence, as the watcher may see it
    * @throws IllegalArgumentException if an id is invalid
    * @throws LimitExceededException if the subscriber would watch more than {@code
    *     maxSubscriptionsPerSubscriber} users and channels; nothing changes then
@@ -34,6 +40,8 @@ public interface Subscriber extends AutoCloseable {
    * Starts watching a channel: the presence of its members, and typing in it. Members who join
    * later are delivered with their current presence in the next batch.
    *
+   * @param channelId the channel's id
+   * @return the members' current presence and who types in the channel
    * @throws IllegalArgumentException if the id is invalid
    * @throws LimitExceededException past {@code maxSubscriptionsPerSubscriber}
    * @throws IllegalStateException if the subscriber is closed
@@ -46,6 +54,7 @@ public interface Subscriber extends AutoCloseable {
    * Stops watching these users directly (they may still be seen through a watched channel).
    * Unwatching a user not watched does nothing.
    *
+   * @param userIds the users' ids
    * @throws IllegalArgumentException if an id is invalid
    */
   void unwatchUsers(Collection<String> userIds);
@@ -53,11 +62,16 @@ public interface Subscriber extends AutoCloseable {
   /**
    * Stops watching a channel. Does nothing if it is not watched.
    *
+   * @param channelId the channel's id
    * @throws IllegalArgumentException if the id is invalid
    */
   void unwatchChannel(String channelId);
 
-  /** Whether the subscriber still receives. */
+  /**
+   * Whether the subscriber still receives.
+   *
+   * @return true until the subscriber is closed
+   */
   boolean isOpen();
 
   /** Stops all deliveries and releases every subscription. Idempotent. */

@@ -9,10 +9,18 @@ package dev.presence;
 @FunctionalInterface
 public interface Ticker {
 
-  /** Nanoseconds since an arbitrary origin; never decreases. */
+  /**
+   * Nanoseconds since an arbitrary origin; never decreases.
+   *
+   * @return the current reading, in nanoseconds
+   */
   long read();
 
-  /** The system ticker, {@link System#nanoTime()}. */
+  /**
+   * The system ticker, {@link System#nanoTime()}.
+   *
+   * @return the system ticker
+   */
   static Ticker system() {
     return System::nanoTime;
   }

@@ -2,6 +2,7 @@ package dev.presence;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A typing indicator change in a channel, as delivered to a subscriber.
@@ -16,7 +17,7 @@ import java.util.Objects;
  * @param expiresAt when a receiver should drop the indicator if nothing else arrives; null for
  *     {@link Kind#STOPPED}
  */
-public record TypingEvent(String channelId, String userId, Kind kind, Instant expiresAt) {
+public record TypingEvent(String channelId, String userId, Kind kind, @Nullable Instant expiresAt) {
 
   /** What happened to the indicator. */
   public enum Kind {
@@ -31,8 +32,13 @@ public record TypingEvent(String channelId, String userId, Kind kind, Instant ex
   /**
    * Creates an event.
    *
-   * @throws NullPointerException if an id or {@code kind} is null, or {@code expiresAt} is null for a
-   *     start or refresh
+   * @param channelId the channel typed in
+   * @param userId who is typing
+   * @param kind what happened
+   * @param expiresAt when a receiver should drop the indicator if nothing else arrives; null for
+   *     {@link Kind#STOPPED}
+   * @throws NullPointerException if an id or {@code kind} is null, or {@code expiresAt} is null for
+   *     a     start or refresh
    */
   public TypingEvent {
     Objects.requireNonNull(channelId, "channelId");

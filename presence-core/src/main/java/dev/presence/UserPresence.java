@@ -2,6 +2,7 @@ package dev.presence;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One user's presence as others see it, with the version of the user's aggregate.
@@ -17,11 +18,22 @@ import java.util.Objects;
  * @param version the aggregate's version; {@code 0} for a user the store has never recorded
  */
 public record UserPresence(
-    String userId, PresenceState state, String customText, Instant lastSeen, long version) {
+    String userId,
+    PresenceState state,
+    @Nullable String customText,
+    @Nullable Instant lastSeen,
+    long version) {
 
   /**
    * Creates a presence value.
    *
+   * @param userId the user
+   * @param state what a status dot shows
+   * @param customText the user's status text, or {@code null}; always {@code null} for an invisible
+   *     user
+   * @param lastSeen when the current state began: for an {@link PresenceState#OFFLINE offline}
+   *     user, when they were last connected; {@code null} if the user was never seen
+   * @param version the aggregate's version; {@code 0} for a user the store has never recorded
    * @throws NullPointerException if {@code userId} or {@code state} is null
    * @throws IllegalArgumentException if {@code version} is negative
    */
@@ -36,13 +48,19 @@ public record UserPresence(
   /**
    * The presence of a user nobody has seen: offline, no text, no last seen, version 0.
    *
+   * @param userId the user's id
+   * @return an unknown user's presence
    * @throws NullPointerException if {@code userId} is null
    */
   public static UserPresence unknown(String userId) {
     return new UserPresence(userId, PresenceState.OFFLINE, null, null, 0);
   }
 
-  /** Whether the user shows as connected (online, idle or do-not-disturb). */
+  /**
+   * Whether the user shows as connected (online, idle or do-not-disturb).
+   *
+   * @return true unless the user is offline
+   */
   public boolean isConnected() {
     return state != PresenceState.OFFLINE;
   }

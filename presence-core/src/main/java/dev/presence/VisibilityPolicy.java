@@ -14,10 +14,18 @@ public interface VisibilityPolicy {
 
   /**
    * Whether {@code watcherUserId} may see {@code targetUserId}. Never called with a user and itself.
+   *
+   * @param watcherUserId the user who watches
+   * @param targetUserId the user watched
+   * @return true if the watcher may see the target
    */
   boolean canSee(String watcherUserId, String targetUserId);
 
-  /** Everyone may see everyone. */
+  /**
+   * Everyone may see everyone.
+   *
+   * @return the policy that lets everyone see everyone
+   */
   static VisibilityPolicy everyone() {
     return (watcher, target) -> true;
   }

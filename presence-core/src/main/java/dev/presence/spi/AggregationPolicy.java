@@ -30,6 +30,8 @@ public interface AggregationPolicy {
    * The default policy: {@link PresenceState#OFFLINE} with no device; {@link PresenceState#DND} if
    * the user set it; {@link PresenceState#ONLINE} if any device is active; else {@link
    * PresenceState#IDLE}.
+   *
+   * @return the standard policy, a singleton
    */
   static AggregationPolicy standard() {
     return StandardAggregationPolicy.INSTANCE;

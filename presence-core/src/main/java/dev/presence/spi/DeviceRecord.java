@@ -21,6 +21,11 @@ public record DeviceRecord(
   /**
    * Creates a device record.
    *
+   * @param deviceId the device, unique within its user
+   * @param nodeId the server node the device is connected to
+   * @param activity whether it shows the user present
+   * @param platform what kind of client it is
+   * @param sinceMillis wall time of the device's last recorded change
    * @throws NullPointerException if any reference argument is null
    */
   public DeviceRecord {

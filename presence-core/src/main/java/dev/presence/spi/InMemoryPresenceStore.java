@@ -39,6 +39,7 @@ public final class InMemoryPresenceStore implements PresenceStore {
   /**
    * Creates an empty store whose lease deadlines follow {@code clock} (tests pass a manual one).
    *
+   * @param clock the clock for lease deadlines
    * @throws NullPointerException if {@code clock} is null
    */
   public InMemoryPresenceStore(InstantSource clock) {
@@ -197,7 +198,11 @@ public final class InMemoryPresenceStore implements PresenceStore {
     }
   }
 
-  /** The number of users recorded. */
+  /**
+   * The number of users recorded.
+   *
+   * @return how many users the store holds
+   */
   public int size() {
     return records.size();
   }

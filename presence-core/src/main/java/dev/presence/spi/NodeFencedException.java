@@ -22,7 +22,11 @@ public class NodeFencedException extends PresenceStoreException {
     this.nodeId = nodeId;
   }
 
-  /** The node that was refused. */
+  /**
+   * The node that was refused.
+   *
+   * @return the node's id
+   */
   public String nodeId() {
     return nodeId;
   }

@@ -28,7 +28,11 @@ public interface NodeMembership {
     LOST
   }
 
-  /** The node's id. */
+  /**
+   * The node's id.
+   *
+   * @return the node's id
+   */
   String nodeId();
 
   /**

@@ -4,6 +4,7 @@ import dev.presence.PresenceChange;
 import dev.presence.TypingEvent;
 import java.util.Collection;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How presence changes and typing events travel between nodes. Interest-based: a node receives only
@@ -36,10 +37,18 @@ public interface PresenceBus extends AutoCloseable {
    */
   @FunctionalInterface
   interface Listener {
-    /** Called for each change of a watched user published by another node. */
+    /**
+     * Called for each change of a watched user published by another node.
+     *
+     * @param change the change, from another node
+     */
     void onPresenceChange(PresenceChange change);
 
-    /** Called for each typing event in a watched channel published by another node. */
+    /**
+     * Called for each typing event in a watched channel published by another node.
+     *
+     * @param event the typing event, from another node
+     */
     default void onTyping(TypingEvent event) {}
 
     /**
@@ -47,6 +56,8 @@ public interface PresenceBus extends AutoCloseable {
      * change): the engine re-reads them from the store and delivers whatever changed. A lost change
      * is harmless only if a later one follows, so a bus calls this after every reconnect or
      * resubscribe, for the users it watches. Never called on a thread the bus needs for its own I/O.
+     *
+     * @param userIds the watched users whose changes may have been lost
      */
     default void onResync(Collection<String> userIds) {}
   }
@@ -57,6 +68,7 @@ public interface PresenceBus extends AutoCloseable {
     /**
      * Sends a change to every other node that watches its user. Never blocks on slow receivers.
      *
+     * @param change the change
      * @throws NullPointerException if {@code change} is null
      */
     void publish(PresenceChange change);
@@ -72,14 +84,16 @@ public interface PresenceBus extends AutoCloseable {
      * server change on its own (then asking for a resync): the engine tells it once per user and
      * does not retry. A watch that cannot be confirmed now completes when it can.
      *
+     * @param userIds the users' ids
      * @return completes when the watch is in force; exceptionally if it never can be
      * @throws NullPointerException if the collection or an id is null
      */
-    CompletionStage<Void> watchUsers(Collection<String> userIds);
+    CompletionStage<@Nullable Void> watchUsers(Collection<String> userIds);
 
     /**
      * Stops receiving changes of these users. Unwatching an unwatched user does nothing.
      *
+     * @param userIds the users' ids
      * @throws NullPointerException if the collection or an id is null
      */
     void unwatchUsers(Collection<String> userIds);
@@ -87,6 +101,7 @@ public interface PresenceBus extends AutoCloseable {
     /**
      * Sends a typing event to every other node that watches its channel. Never blocks.
      *
+     * @param event the typing event
      * @throws NullPointerException if {@code event} is null
      */
     void publishTyping(TypingEvent event);
@@ -95,14 +110,16 @@ public interface PresenceBus extends AutoCloseable {
      * Starts receiving typing events of these channels. Idempotent. Returns at once, like {@link
      * #watchUsers}.
      *
+     * @param channelIds the channels' ids
      * @return completes when the watch is in force
      * @throws NullPointerException if the collection or an id is null
      */
-    CompletionStage<Void> watchChannels(Collection<String> channelIds);
+    CompletionStage<@Nullable Void> watchChannels(Collection<String> channelIds);
 
     /**
      * Stops receiving typing events of these channels.
      *
+     * @param channelIds the channels' ids
      * @throws NullPointerException if the collection or an id is null
      */
     void unwatchChannels(Collection<String> channelIds);

@@ -20,6 +20,10 @@ public interface PresenceStore extends AutoCloseable {
    * Atomically applies one mutation to one user's record, as {@link UserRecord#apply} defines, and
    * returns the record before and after. A remote store should do this in one round trip.
    *
+   * @param userId the user's id
+   * @param mutation the mutation
+   * @param policy the aggregation policy that makes the aggregate of the devices
+   * @return the record before and after
    * @throws IllegalArgumentException if the mutation is rejected (a device past its limit); nothing
    *     changes then
    * @throws NullPointerException if an argument is null
@@ -38,6 +42,10 @@ public interface PresenceStore extends AutoCloseable {
    * the calling thread; one that completes later is committed on the store executor, never on the
    * thread that completed it, so the store's I/O threads never take an engine lock or run listeners.
    *
+   * @param userId the user's id
+   * @param mutation the mutation
+   * @param policy the aggregation policy that makes the aggregate of the devices
+   * @return a stage that completes with the record before and after
    * @throws NullPointerException if an argument is null
    */
   default CompletionStage<StoreUpdate> applyAsync(String userId, StoreMutation mutation, AggregationPolicy policy) {
@@ -51,6 +59,8 @@ public interface PresenceStore extends AutoCloseable {
   /**
    * Whether the store itself publishes every change it applies to the nodes that watch its user (as a
    * Redis script does), so the engine must not publish it on the bus a second time. Default false.
+   *
+   * @return true if the store publishes its changes itself
    */
   default boolean publishesChanges() {
     return false;
@@ -108,6 +118,8 @@ public interface PresenceStore extends AutoCloseable {
   /**
    * The user's record, or {@link UserRecord#empty} for a user never recorded.
    *
+   * @param userId the user's id
+   * @return the user's record
    * @throws NullPointerException if {@code userId} is null
    * @throws PresenceStoreException if the store cannot be reached
    */
@@ -117,6 +129,8 @@ public interface PresenceStore extends AutoCloseable {
    * The records of many users, in the order asked, with {@link UserRecord#empty} for users never
    * recorded. A remote store should read them in one round trip (per shard).
    *
+   * @param userIds the users' ids
+   * @return their records, in the order asked
    * @throws NullPointerException if the list or an id is null
    * @throws PresenceStoreException if the store cannot be reached
    */

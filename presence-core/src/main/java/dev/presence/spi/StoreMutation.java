@@ -2,6 +2,7 @@ package dev.presence.spi;
 
 import dev.presence.StatusMode;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One state change of one user, as data, so a remote store can apply it in one round trip.
@@ -17,7 +18,11 @@ public sealed interface StoreMutation
         StoreMutation.ClearExpiredStatus,
         StoreMutation.RemoveNode {
 
-  /** Wall time, in epoch milliseconds, at which the change happened. */
+  /**
+   * Wall time, in epoch milliseconds, at which the change happened.
+   *
+   * @return the time, in epoch milliseconds
+   */
   long atMillis();
 
   /**
@@ -36,11 +41,17 @@ public sealed interface StoreMutation
    * @param atMillis when it happened
    * @param evictDeviceId a device of the same node to remove in the same step, or null
    */
-  record PutDevice(DeviceRecord device, int maxDevices, boolean claim, long atMillis, String evictDeviceId)
+  record PutDevice(
+      DeviceRecord device, int maxDevices, boolean claim, long atMillis, @Nullable String evictDeviceId)
       implements StoreMutation {
     /**
      * Creates the mutation.
      *
+     * @param device the device's new record
+     * @param maxDevices the most devices the user may have; adding one more is rejected
+     * @param claim true for a connect, false for an update of a device this node already holds
+     * @param atMillis when it happened
+     * @param evictDeviceId a device of the same node to remove in the same step, or null
      * @throws NullPointerException if {@code device} is null
      * @throws IllegalArgumentException if {@code maxDevices} is not positive
      */
@@ -54,6 +65,10 @@ public sealed interface StoreMutation
     /**
      * A put that evicts nothing.
      *
+     * @param device the device's new record
+     * @param maxDevices the most devices the user may have
+     * @param claim true for a connect, false for an update
+     * @param atMillis when it happened
      * @throws NullPointerException if {@code device} is null
      * @throws IllegalArgumentException if {@code maxDevices} is not positive
      */
@@ -64,6 +79,9 @@ public sealed interface StoreMutation
     /**
      * A claiming put, as a connect makes.
      *
+     * @param device the device's new record
+     * @param maxDevices the most devices the user may have
+     * @param atMillis when it happened
      * @throws NullPointerException if {@code device} is null
      * @throws IllegalArgumentException if {@code maxDevices} is not positive
      */
@@ -84,6 +102,9 @@ public sealed interface StoreMutation
     /**
      * Creates the mutation.
      *
+     * @param deviceId the device
+     * @param nodeId the node that is removing it
+     * @param atMillis when the device was last connected
      * @throws NullPointerException if an id is null
      */
     public RemoveDevice {
@@ -106,11 +127,18 @@ public sealed interface StoreMutation
    * @param atMillis when it happened (for a re-assert: when it was originally set)
    * @param reassert whether this puts back a status after a loss of the store's data
    */
-  record SetStatus(StatusMode mode, String customText, long expiresAtMillis, long atMillis, boolean reassert)
+  record SetStatus(
+      StatusMode mode, @Nullable String customText, long expiresAtMillis, long atMillis, boolean reassert)
       implements StoreMutation {
     /**
      * Creates the mutation.
      *
+     * @param mode the status
+     * @param customText status text, or null
+     * @param expiresAtMillis wall time at which the status returns to AUTO without text; 0 for
+     *     never
+     * @param atMillis when it happened (for a re-assert: when it was originally set)
+     * @param reassert whether this puts back a status after a loss of the store's data
      * @throws NullPointerException if {@code mode} is null
      */
     public SetStatus {
@@ -120,9 +148,13 @@ public sealed interface StoreMutation
     /**
      * A status set now by the user.
      *
+     * @param mode the status
+     * @param customText status text, or null
+     * @param expiresAtMillis wall time at which the status returns to AUTO; 0 for never
+     * @param atMillis when it happened
      * @throws NullPointerException if {@code mode} is null
      */
-    public SetStatus(StatusMode mode, String customText, long expiresAtMillis, long atMillis) {
+    public SetStatus(StatusMode mode, @Nullable String customText, long expiresAtMillis, long atMillis) {
       this(mode, customText, expiresAtMillis, atMillis, false);
     }
   }
@@ -146,6 +178,8 @@ public sealed interface StoreMutation
     /**
      * Creates the mutation.
      *
+     * @param nodeId the node
+     * @param atMillis when the node was last known alive
      * @throws NullPointerException if {@code nodeId} is null
      */
     public RemoveNode {

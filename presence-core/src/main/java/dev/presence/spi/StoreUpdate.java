@@ -15,6 +15,8 @@ public record StoreUpdate(UserRecord previous, UserRecord current) {
   /**
    * Creates an update.
    *
+   * @param previous the record before the mutation
+   * @param current the record after it; the same instance when nothing changed
    * @throws NullPointerException if either record is null
    */
   public StoreUpdate {
@@ -22,7 +24,11 @@ public record StoreUpdate(UserRecord previous, UserRecord current) {
     Objects.requireNonNull(current, "current");
   }
 
-  /** Whether what others see changed, that is whether the version grew. */
+  /**
+   * Whether what others see changed, that is whether the version grew.
+   *
+   * @return true if the version grew
+   */
   public boolean presenceChanged() {
     return current.version() != previous.version();
   }

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything a store keeps for one user: the devices on every node, the chosen status, and the
@@ -34,7 +35,7 @@ public record UserRecord(
     String userId,
     List<DeviceRecord> devices,
     StatusMode mode,
-    String customText,
+    @Nullable String customText,
     long statusExpiresAtMillis,
     long statusSetAtMillis,
     PresenceState selfState,
@@ -44,6 +45,17 @@ public record UserRecord(
   /**
    * Creates a record.
    *
+   * @param userId the user
+   * @param devices the user's recorded devices (connected or in grace) on every node
+   * @param mode the status the user chose
+   * @param customText the user's status text, or null
+   * @param statusExpiresAtMillis wall time at which the chosen status lapses; 0 for never
+   * @param statusSetAtMillis wall time at which the chosen status was set; 0 if it never was. After
+   *     the store lost its data, nodes re-assert the statuses they know and the newest one wins.
+   * @param selfState what the user's own devices see: the aggregate ignoring invisibility
+   * @param presence what everyone else sees, with the version
+   * @param lastLeftMillis the latest moment, in epoch milliseconds, at which a device removed since
+   *     the user last had none was still connected; 0 if none was removed since
    * @throws NullPointerException if a reference other than {@code customText} is null
    * @throws IllegalArgumentException if {@code presence} belongs to another user
    */
@@ -62,6 +74,8 @@ public record UserRecord(
   /**
    * The record of a user the store has never seen.
    *
+   * @param userId the user's id
+   * @return an empty record at version 0
    * @throws NullPointerException if {@code userId} is null
    */
   public static UserRecord empty(String userId) {
@@ -73,7 +87,9 @@ public record UserRecord(
    * at a version base above every version the store handed out before the loss, so versions only
    * grow across it (watchers drop anything not newer than what they have).
    *
+   * @param userId the user's id
    * @param versionBase the store's current version base; 0 before any loss
+   * @return an empty record at the version base
    * @throws NullPointerException if {@code userId} is null
    * @throws IllegalArgumentException if {@code versionBase} is negative
    */
@@ -85,13 +101,22 @@ public record UserRecord(
     return new UserRecord(userId, List.of(), StatusMode.AUTO, null, 0, 0, PresenceState.OFFLINE, unknown, 0);
   }
 
-  /** The version of what others see. */
+  /**
+   * The version of what others see.
+   *
+   * @return the version of the aggregate
+   */
   public long version() {
     return presence.version();
   }
 
-  /** The recorded device with this id, or null. */
-  public DeviceRecord device(String deviceId) {
+  /**
+   * The recorded device with this id, or null.
+   *
+   * @param deviceId the device's id
+   * @return its record, or null if the user has no such device
+   */
+  public @Nullable DeviceRecord device(String deviceId) {
     for (DeviceRecord device : devices) {
       if (device.deviceId().equals(deviceId)) {
         return device;
@@ -105,6 +130,9 @@ public record UserRecord(
    * version grows by one if and only if what others see (state or text) changed. Returns {@code this}
    * when the mutation changes nothing.
    *
+   * @param mutation the mutation
+   * @param policy the aggregation policy that makes the aggregate of the devices
+   * @return the new record, or {@code this} if nothing changed
    * @throws LimitExceededException if a {@link StoreMutation.PutDevice} would add a device past its
    *     limit; the record is then unchanged
    * @throws NullPointerException if an argument is null
