@@ -305,6 +305,14 @@ public final class ChatServer implements AutoCloseable {
     return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getAcceptQueueSize();
   }
 
+  /**
+   * Whether WebSocket frames are read and handled on Jetty's selector thread, without a hand-off to
+   * the pool: with an in-memory backend, where no handler waits on the network.
+   */
+  boolean readsFramesOnSelector() {
+    return app.jettyServer().server().getConnectors()[0] instanceof SelectorReadConnector;
+  }
+
   /** The number of open WebSockets. */
   public int openSockets() {
     return sockets.size();
