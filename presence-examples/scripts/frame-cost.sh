@@ -6,19 +6,22 @@
 #   mvn -q -pl presence-examples -am package -DskipTests
 # Usage: presence-examples/scripts/frame-cost.sh [CLIENTS=2000] [RATE=1] [SECONDS=30]
 # JFR=1 also records a flight recording of each server to presence-examples/target/frame-cost-MODE.jfr.
+# SERVER_JAVA_OPTS adds JVM options to the server (e.g. -XX:+UseParallelGC); DEMO_JAR measures another build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-2000}
 rate=${2:-1}
 seconds=${3:-30}
 port=${FRAME_COST_PORT:-18182}
-[ -f target/presence-demo.jar ] && [ -d target/test-classes ] || { echo "build first: mvn -q -pl presence-examples -am package -DskipTests" >&2; exit 2; }
+jar=${DEMO_JAR:-target/presence-demo.jar}
+[ -f "$jar" ] && [ -d target/test-classes ] || { echo "build first: mvn -q -pl presence-examples -am package -DskipTests" >&2; exit 2; }
 [ "$(ulimit -n)" -ge $((clients * 2 + 200)) ] || ulimit -n $((clients * 2 + 200))
 
 for mode in heartbeat status; do
   jfr=()
   if [ "${JFR:-0}" = 1 ]; then jfr=("-XX:StartFlightRecording=filename=target/frame-cost-$mode.jfr,settings=profile"); fi
-  java "${jfr[@]}" -jar target/presence-demo.jar --port "$port" > "target/frame-cost-$mode-server.log" 2>&1 &
+  # shellcheck disable=SC2086 # the options are words
+  java ${SERVER_JAVA_OPTS:-} "${jfr[@]}" -jar "$jar" --port "$port" > "target/frame-cost-$mode-server.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "open http" "target/frame-cost-$mode-server.log" && break; sleep 0.2; done
   java -cp target/test-classes dev.presence.examples.load.FrameCost "$port" "$server" "$clients" "$mode" "$rate" "$seconds"

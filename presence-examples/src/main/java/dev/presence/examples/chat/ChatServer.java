@@ -19,6 +19,8 @@ import dev.presence.StatusMode;
 import dev.presence.Subscriber;
 import dev.presence.TypingEvent;
 import dev.presence.UserPresence;
+import dev.presence.spi.InMemoryPresenceStore;
+import dev.presence.spi.LocalPresenceBus;
 import dev.presence.spi.UserRecord;
 import io.javalin.Javalin;
 import io.javalin.http.BadRequestResponse;
@@ -90,6 +92,11 @@ public final class ChatServer implements AutoCloseable {
   /** What pages send most, answered without parsing JSON (the page writes exactly these). */
   private static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
   private static final String ACTIVITY = "{\"type\":\"activity\"}";
+  /**
+   * How long a selector that found input waits for more (see {@link SelectorReadConnector}): fewer
+   * wake-ups under load, at most this much more latency per frame, nothing when idle.
+   */
+  static final Duration GATHER_FRAMES = Duration.ofMillis(2);
   /** A slow reader whose close frame cannot get through is cut off this long after it. */
   private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(5);
 
@@ -195,7 +202,12 @@ public final class ChatServer implements AutoCloseable {
               // connection attempts in a reconnect storm); Javalin then adds none of its own.
               config.jetty.addConnector(
                   (server, http) -> {
-                    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                    // In memory nothing a frame handler does blocks, so frames are read and handled
+                    // on the selector thread (no hand-off per frame); on Redis they go to the pool.
+                    ServerConnector connector =
+                        readsOnSelector(backend)
+                            ? new SelectorReadConnector(server, GATHER_FRAMES, new HttpConnectionFactory(http))
+                            : new ServerConnector(server, new HttpConnectionFactory(http));
                     connector.setHost("127.0.0.1");
                     connector.setPort(options.port());
                     connector.setAcceptQueueSize(options.acceptQueue());
@@ -220,6 +232,16 @@ public final class ChatServer implements AutoCloseable {
                     ws.onError(ctx -> closed(ctx.sessionId()));
                   });
             });
+  }
+
+  /**
+   * Whether the frame handlers never wait on the network with this backend: the store and the bus
+   * are in memory and channel membership is not shared over Redis.
+   */
+  static boolean readsOnSelector(PresenceBackend backend) {
+    return backend.store() instanceof InMemoryPresenceStore
+        && backend.bus() instanceof LocalPresenceBus
+        && !(backend.channels() instanceof RedisSharedChannels);
   }
 
   /**
@@ -281,6 +303,14 @@ public final class ChatServer implements AutoCloseable {
   /** The listening socket's accept queue (backlog), as configured on its connector. */
   public int acceptQueue() {
     return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getAcceptQueueSize();
+  }
+
+  /**
+   * Whether WebSocket frames are read and handled on Jetty's selector thread, without a hand-off to
+   * the pool: with an in-memory backend, where no handler waits on the network.
+   */
+  boolean readsFramesOnSelector() {
+    return app.jettyServer().server().getConnectors()[0] instanceof SelectorReadConnector;
   }
 
   /** The number of open WebSockets. */
