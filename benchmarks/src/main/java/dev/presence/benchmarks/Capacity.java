@@ -37,7 +37,9 @@ import java.util.concurrent.locks.LockSupport;
  * a fixed rate, step by step. For each step: the rate reached, and the lag from the moment a change
  * was due to its delivery at each watcher's sink (p50, p99, max), with GC pauses and heap. A step
  * passes if it reached 95 % of its rate and the p99 lag is at most flush interval + 200 ms; the
- * steps go up until one fails. Then the same again with T typists typing without pause (a keystroke
+ * steps go up while the generator keeps its rate and the p99 lag stays under 30 s, so the report
+ * shows both the highest rate that passes and the highest the engine keeps up with at all. Then the
+ * same again with T typists typing without pause (a keystroke
  * every 150 ms each, each in her own channel watched by K subscribers), whose typing lag (start or
  * refresh to sink, from the send time the event's expiry implies) is reported too.
  *
@@ -87,7 +89,7 @@ public final class Capacity {
     int t = 1_000;
     int s = 20;
     long flushMs = PresenceBuilder.DEFAULT_FLUSH_INTERVAL.toMillis();
-    long[] r = {1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000};
+    long[] r = {200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000};
     for (int i = 0; i + 1 < args.length; i += 2) {
       String value = args[i + 1];
       switch (args[i]) {
@@ -130,7 +132,7 @@ public final class Capacity {
    * {@code --watched} users watched (100,000); {@code --watchers} subscribers per watched user and
    * per typing channel (50); {@code --typists} concurrent bursts in the typing phase (1,000; 0 skips
    * it); {@code --seconds} per step (20); {@code --rates} status changes per second, one step each
-   * (1000,2000,5000,...,200000); {@code --flush-ms} the flush interval (1000); {@code --out} a file
+   * (200,500,1000,2000,5000,...,200000); {@code --flush-ms} the flush interval (1000); {@code --out} a file
    * that gets the report too; {@code --no-lock} does not take /tmp/jmh.lock.
    */
   public static void main(String[] args) throws Exception {
@@ -143,7 +145,7 @@ public final class Capacity {
       rest.remove(outAt);
       report = new Tee(System.out, new PrintStream(Files.newOutputStream(file), true, "UTF-8"));
     }
-    report.println("# benchmarks/capacity.sh " + String.join(" ", args));
+    report.println("# Capacity " + String.join(" ", args) + " (java " + System.getProperty("java.version") + ")");
     Capacity capacity = new Capacity(rest.toArray(String[]::new), report);
     try (FileChannel channel = lock ? FileChannel.open(Path.of("/tmp/jmh.lock"), StandardOpenOption.CREATE,
             StandardOpenOption.WRITE) : null;
@@ -195,10 +197,10 @@ public final class Capacity {
     }
     stopping = true;
     heartbeats.join();
-    out.printf("RESULT status changes per second sustained (p99 lag <= %d ms): %s%n",
+    out.printf("RESULT status changes per second sustained with p99 lag <= %d ms: %s%n",
         flush.toMillis() + 200, best < 0 ? "none of the rates tried" : best);
     if (typists > 0) {
-      out.printf("RESULT with %d typists: %s%n", typists, bestWithTyping < 0 ? "none of the rates tried" : bestWithTyping);
+      out.printf("RESULT the same with %d typists: %s%n", typists, bestWithTyping < 0 ? "none of the rates tried" : bestWithTyping);
     }
     presence.close();
   }
@@ -250,7 +252,10 @@ public final class Capacity {
     return "room-" + c;
   }
 
-  /** Runs the rates in order until one fails; returns the highest that passed, or -1. */
+  /**
+   * Runs the rates in order while the generator keeps up and the p99 lag is under 30 s; returns the
+   * highest that passed, or -1.
+   */
   private long steps(String phase) throws InterruptedException {
     long best = -1;
     for (long rate : rates) {
@@ -274,10 +279,12 @@ public final class Capacity {
           statusLag.percentileMillis(1.0), typingEvents.sum(), typingLag.percentileMillis(0.5),
           typingLag.percentileMillis(0.99), typingLag.percentileMillis(1.0), cores, gc.summary(),
           pass ? "PASS" : "FAIL");
-      if (!pass) {
-        break;
+      if (pass) {
+        best = rate;
       }
-      best = rate;
+      if (reached < 0.95 * rate || p99 < 0 || p99 > 30_000) {
+        break; // saturated: higher rates tell nothing more
+      }
     }
     return best;
   }
@@ -342,10 +349,9 @@ public final class Capacity {
     return thread;
   }
 
+  /** One full GC, not several: at 1M devices one takes seconds, and several in a row outlast the node lease. */
   private static long usedAfterGc() {
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-    }
+    System.gc();
     Runtime runtime = Runtime.getRuntime();
     return runtime.totalMemory() - runtime.freeMemory();
   }
