@@ -396,18 +396,23 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     return edge != null && edge.delivered == null;
   }
 
-  /**
-   * A typing event in a watched channel (visibility already checked); {@code key} is its {@link
-   * Outbox#typingKey}, made once per event by the caller rather than once per recipient.
-   */
-  void offerTyping(TypingEvent event, String key) {
+  /** A typing event in a watched channel, visibility checked; {@code key} and {@code alone} (as a batch) are per event. */
+  void offerTyping(TypingEvent event, String key, List<TypingEvent> alone) {
+    boolean direct;
     synchronized (this) {
       if (closed || !channels.contains(event.channelId())) {
         return;
       }
-      outbox.mergeTyping(key, event);
+      direct = delivery.claimForTyping();
+      if (!direct) {
+        outbox.mergeTyping(key, event);
+      }
     }
-    delivery.dispatch(false);
+    if (direct) {
+      delivery.sendClaimed(alone);
+    } else {
+      delivery.dispatch(false);
+    }
   }
 
   @Override

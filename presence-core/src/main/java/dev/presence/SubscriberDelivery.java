@@ -101,8 +101,28 @@ final class SubscriberDelivery {
     if (typingBatch == null && presenceBatch == null) {
       return;
     }
-    List<TypingEvent> typingToSend = typingBatch;
-    List<UserPresence> presenceToSend = presenceBatch;
+    hand(typingBatch, presenceBatch);
+  }
+
+  /**
+   * Under the monitor: if nothing is pending, wanted or in flight, takes the sink's next call for a
+   * typing batch the caller sends with {@link #sendClaimed} once it released the monitor.
+   */
+  boolean claimForTyping() {
+    if (inFlight || flushWanted || outbox.hasTyping()) {
+      return false;
+    }
+    inFlight = true;
+    return true;
+  }
+
+  /** With no lock held, after {@link #claimForTyping}: hands this typing batch to the executor. */
+  void sendClaimed(List<TypingEvent> typingBatch) {
+    hand(typingBatch, null);
+  }
+
+  /** With the call claimed ({@code inFlight}) and no lock held: one call of the sink on the executor. */
+  private void hand(List<TypingEvent> typingToSend, List<UserPresence> presenceToSend) {
     try {
       hub.delivery.execute(() -> deliver(typingToSend, presenceToSend));
     } catch (RejectedExecutionException e) {

@@ -15,7 +15,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Typing indicators: one {@link TypingBurst} per channel and user, from the first keystroke until
  * stop, message sent, the typing connection closing, the user turning invisible, or the timeout after
- * the last keystroke. Receivers get STARTED, REFRESHED at most every refresh interval, and STOPPED.
+ * the last keystroke. Receivers get STARTED, REFRESHED only when the expiry they hold would otherwise
+ * lapse before a later keystroke's refresh could reach them, and STOPPED.
+ *
+ * <p>Each start or refresh at ticker time {@code t} tells receivers to drop the indicator at {@code t
+ * + timeout + refresh interval + margin}, where the margin ({@link #marginNanos}) covers the delivery
+ * of a later refresh (flush interval, one timer tick, bus and scheduling slack). A keystroke at
+ * {@code k} sends a refresh only when that expiry is less than {@code timeout + margin} ahead: if the
+ * typist stopped at {@code k}, the burst would last until {@code k + timeout}, and a keystroke just
+ * before then needs the margin to get its refresh across. So the indicator never lapses at a
+ * receiver during a burst, a steady burst refreshes once per refresh interval, and after a crash (no
+ * STOPPED ever comes) a stale indicator goes within {@code timeout + refresh interval + margin}.
  *
  * <p>Locks: a burst is guarded by its channel's monitor. Starting one also takes the user lock first
  * (user lock, then channel monitor), because disconnects and mode changes happen under it; ending the
@@ -25,6 +35,11 @@ import org.slf4j.LoggerFactory;
  */
 final class Typing {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
+  /**
+   * Part of the margin a refresh may take to arrive beyond the flush interval and a tick: a bus hop
+   * (Redis pub/sub p99 is tens of ms here), a busy delivery executor, a GC pause.
+   */
+  static final long DELIVERY_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final Channels channels;
   private final Visibility visibility;
@@ -34,7 +49,10 @@ final class Typing {
   private final Ticker ticker;
   private final InstantSource clock;
   private final long timeoutNanos;
-  private final long refreshNanos;
+  /** Delivery latency a refresh is allowed: flush interval, one tick and {@link #DELIVERY_SLACK_NANOS}. */
+  private final long marginNanos;
+  /** How far ahead of its sending each start or refresh puts its expiry. */
+  private final long expiryNanos;
   private final int maxChannels;
   /** User id → channels it is typing in now. */
   private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
@@ -53,7 +71,8 @@ final class Typing {
     this.ticker = settings.ticker();
     this.clock = settings.clock();
     this.timeoutNanos = settings.typingTimeoutNanos();
-    this.refreshNanos = settings.typingRefreshNanos();
+    this.marginNanos = settings.flushNanos() + settings.tickNanos() + DELIVERY_SLACK_NANOS;
+    this.expiryNanos = timeoutNanos + settings.typingRefreshNanos() + marginNanos;
     this.maxChannels = settings.maxTypingChannelsPerUser();
   }
 
@@ -74,7 +93,7 @@ final class Typing {
     if (channel != null) {
       synchronized (channel) {
         TypingBurst burst = channel.typing.get(session.user.userId);
-        if (burst != null && !refreshDue(burst)) {
+        if (burst != null && !refreshDue(burst, ticker.read())) {
           return continueBurst(burst, session, null);
         }
       }
@@ -90,8 +109,12 @@ final class Typing {
     return startBurst(session, channelId, readRecord(session.user));
   }
 
-  private boolean refreshDue(TypingBurst burst) {
-    return ticker.read() - burst.lastSent >= refreshNanos;
+  /**
+   * Whether the expiry receivers hold would lapse before a keystroke that could still come in this
+   * burst (up to the timeout from {@code now}) got its refresh to them.
+   */
+  private boolean refreshDue(TypingBurst burst, long now) {
+    return burst.receiverExpiry - now < timeoutNanos + marginNanos;
   }
 
   private boolean startBurst(DeviceSession session, String channelId, UserRecord read) {
@@ -151,12 +174,11 @@ final class Typing {
     long now = ticker.read();
     burst.device = session;
     burst.lastSignal = now;
-    if (now - burst.lastSent >= refreshNanos && stored != null) {
+    if (refreshDue(burst, now) && stored != null) {
       if (stored == StatusMode.INVISIBLE) {
         endBurst(burst); // went invisible through another node
         return true;
       }
-      burst.lastSent = now;
       fanout(burst.channel, event(burst, TypingEvent.Kind.REFRESHED, now), true);
     }
     return true;
@@ -302,24 +324,28 @@ final class Typing {
 
   // ---- receivers
 
+  /** Under the channel's monitor: a start or refresh sent now, moving the expiry receivers hold. */
   private TypingEvent event(TypingBurst burst, TypingEvent.Kind kind, long now) {
-    return new TypingEvent(burst.channel.id, burst.userId, kind, expiry(now));
+    burst.receiverExpiry = now + expiryNanos;
+    return new TypingEvent(burst.channel.id, burst.userId, kind, expiry(burst.receiverExpiry));
   }
 
-  private Instant expiry(long fromNanos) {
-    long ahead = fromNanos + timeoutNanos - ticker.read();
+  private Instant expiry(long atNanos) {
+    long ahead = atNanos - ticker.read();
     return Instant.ofEpochMilli(clock.millis() + TimeUnit.NANOSECONDS.toMillis(ahead));
   }
 
   /** Sends a typing event to the channel's watchers here, never back to the typist. */
   private void fanout(Channel channel, TypingEvent event, boolean publish) {
     String key = null;
+    List<TypingEvent> alone = null;
     for (RealSubscriber watcher : channel.watchers) {
       if (!watcher.isWatcher(event.userId()) && visibility.canSeeOther(watcher.watcherUserId(), event.userId())) {
         if (key == null) {
           key = Outbox.typingKey(event);
+          alone = List.of(event); // immutable: one batch shared by every receiver
         }
-        watcher.offerTyping(event, key);
+        watcher.offerTyping(event, key, alone);
       }
     }
     if (publish) {
@@ -345,7 +371,8 @@ final class Typing {
     synchronized (channel) {
       for (TypingBurst burst : channel.typing.values()) {
         if (!burst.userId.equals(watcher) && visibility.canSee(watcher, burst.userId)) {
-          result.add(event(burst, TypingEvent.Kind.STARTED, burst.lastSignal));
+          // The expiry the other receivers hold: the next refresh comes before it, as for them.
+          result.add(new TypingEvent(channelId, burst.userId, TypingEvent.Kind.STARTED, expiry(burst.receiverExpiry)));
         }
       }
     }

@@ -13,8 +13,8 @@ final class TypingBurst extends TimerNode {
   DeviceSession device;
   /** Ticker time of the last keystroke. */
   long lastSignal;
-  /** Ticker time of the last start or refresh sent to receivers. */
-  long lastSent;
+  /** Ticker time at which receivers drop the indicator unless they hear again: the last event's expiry. */
+  long receiverExpiry;
   boolean ended;
 
   TypingBurst(Typing typing, Channel channel, DeviceSession device, long now) {
@@ -24,7 +24,6 @@ final class TypingBurst extends TimerNode {
     this.userId = device.user.userId;
     this.device = device;
     this.lastSignal = now;
-    this.lastSent = now;
   }
 
   @Override

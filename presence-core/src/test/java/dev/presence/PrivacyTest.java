@@ -220,7 +220,7 @@ class PrivacyTest {
       PresenceSnapshot bobs = presence.subscribe("bob", bob).watchChannel("general");
       presence.subscribe("erin", erin).watchChannel("general");
 
-      for (int i = 0; i < 20; i++) {
+      for (int i = 0; i < 24; i++) { // 6 s: past the refresh interval, one refresh
         alice.typing("general");
         time.advanceMillis(250);
       }

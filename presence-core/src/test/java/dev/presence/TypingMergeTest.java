@@ -53,9 +53,10 @@ class TypingMergeTest {
   void aBurstThatStartsAndGoesOnWhileTheReceiverIsBusyArrivesAsStartedWithTheNewestExpiry() {
     carol.typing("general"); // bob's sink is now busy with carol's start
     alice.typing("general");
-    time.advanceSeconds(2);
-    alice.typing("general"); // a refresh, merged into alice's pending start
-    Instant newest = time.instant().plus(PresenceBuilder.DEFAULT_TYPING_TIMEOUT);
+    typeUntilARefresh(alice); // a refresh, merged into alice's pending start
+    Instant newest = time.instant().plus(PresenceBuilder.DEFAULT_TYPING_TIMEOUT)
+        .plus(PresenceBuilder.DEFAULT_TYPING_REFRESH_INTERVAL).plus(PresenceBuilder.DEFAULT_FLUSH_INTERVAL)
+        .plus(PresenceBuilder.DEFAULT_TIMER_RESOLUTION).plusNanos(Typing.DELIVERY_SLACK_NANOS);
 
     delivery.runAll();
 
@@ -84,8 +85,7 @@ class TypingMergeTest {
     alice.typing("general");
     delivery.runAll(); // bob shows alice typing
     carol.typing("general");
-    time.advanceSeconds(2);
-    alice.typing("general"); // refresh
+    typeUntilARefresh(alice);
     alice.stopTyping("general");
 
     delivery.runAll();
@@ -133,16 +133,26 @@ class TypingMergeTest {
       c.typing("general");
       assertThat(busy.entered.await(10, TimeUnit.SECONDS)).isTrue(); // busy with carol's start
       a.typing("general");
-      time.advanceSeconds(2);
-      a.typing("general");
+      typeUntilARefresh(a, c); // carol types on too, or her burst would time out meanwhile
 
       busy.release.countDown();
 
-      assertThat(busy.awaitEvents(2, Duration.ofSeconds(10))).isTrue();
+      assertThat(busy.awaitEvents(3, Duration.ofSeconds(10))).isTrue();
       assertThat(busy.events()).extracting(TypingEvent::userId, TypingEvent::kind)
           .containsExactly(
               org.assertj.core.groups.Tuple.tuple("carol", Kind.STARTED),
-              org.assertj.core.groups.Tuple.tuple("alice", Kind.STARTED));
+              org.assertj.core.groups.Tuple.tuple("alice", Kind.STARTED),
+              org.assertj.core.groups.Tuple.tuple("carol", Kind.REFRESHED));
+    }
+  }
+
+  /** A keystroke of each typist a second until one past the refresh interval, which sends a refresh. */
+  private void typeUntilARefresh(DeviceConnection... typists) {
+    for (int second = 0; second <= PresenceBuilder.DEFAULT_TYPING_REFRESH_INTERVAL.toSeconds(); second++) {
+      time.advanceSeconds(1);
+      for (DeviceConnection typist : typists) {
+        typist.typing("general");
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import dev.presence.Presence;
@@ -64,6 +65,8 @@ public class BulkQueryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.oneOf("impl", impl, "presence", "seed", "floor");
+    Params.atLeast("devices", devices, 500);
     String[] userIds = TestIds.users(devices);
     String[] lookups = TestIds.copies(userIds);
     SplittableRandom random = new SplittableRandom(7);

@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import dev.presence.BenchHooks;
@@ -84,6 +85,8 @@ public class ConnectCycleBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.oneOf("impl", impl, "presence", "seed");
+    Params.atLeast("devices", devices, 1);
     userIds = TestIds.users(devices);
     device = TestIds.device(0);
     if (impl.equals("presence")) {

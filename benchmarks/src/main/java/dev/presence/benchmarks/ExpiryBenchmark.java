@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import dev.presence.BenchHooks;
@@ -107,6 +108,8 @@ public class ExpiryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.oneOf("impl", impl, "presence", "seed");
+    Params.atLeast("devices", devices, 100);
     time = new ManualTime();
     userIds = TestIds.users(devices);
     device = TestIds.device(0);

@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import dev.presence.DeviceConnection;
@@ -137,6 +138,8 @@ public class FanoutBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.oneOf("impl", impl, "presence-offer", "presence-flush", "presence-immediate", "seed");
+    Params.atLeast("subscribers", subscribers, 1);
     others = OTHERS_PER_WATCHER * subscribers;
     time = new ManualTime();
     // Ids: 0 is the target, 1..M the watchers, M+1..M+others the others.

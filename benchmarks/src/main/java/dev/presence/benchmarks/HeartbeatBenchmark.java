@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.Scheduler;
@@ -93,6 +94,10 @@ public class HeartbeatBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.atLeast("devices", devices, 1);
+    Params.oneOf(
+        "impl", impl, "presence-handle", "presence-id", "presence-handle-coarse", "presence-id-coarse", "seed", "floor",
+        "floor-clock");
     mode =
         switch (impl) {
           case "presence-handle" -> 0;
@@ -102,7 +107,7 @@ public class HeartbeatBenchmark {
           case "floor-clock" -> 4;
           case "presence-handle-coarse" -> 5;
           case "presence-id-coarse" -> 6;
-          default -> throw new IllegalArgumentException(impl);
+          default -> throw new AssertionError(impl); // Params.oneOf let it through
         };
     String[] users = TestIds.users(devices);
     userIds = TestIds.copies(users);

@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -79,6 +80,9 @@ public class MemoryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.oneOf("impl", impl, "presence", "seed", "caffeine");
+    Params.atLeast("devicesPerUser", devicesPerUser, 1);
+    Params.atLeast("devices", devices, devicesPerUser);
     users = devices / devicesPerUser;
     userIds = TestIds.users(users);
     deviceIds = new String[devicesPerUser];

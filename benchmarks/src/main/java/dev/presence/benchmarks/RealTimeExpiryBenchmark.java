@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.PresenceState;
@@ -94,6 +95,9 @@ public class RealTimeExpiryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.atLeast("devices", devices, 1);
+    Params.atLeast("seconds", seconds, 1);
+    Params.atLeast("timeScale", timeScale, 1);
     ttl = TimeUnit.SECONDS.toNanos(45) / timeScale;
     heartbeatSteps = 150 / timeScale;
     userIds = TestIds.users(devices);

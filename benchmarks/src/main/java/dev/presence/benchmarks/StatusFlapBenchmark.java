@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import dev.presence.DeviceConnection;
@@ -76,6 +77,9 @@ public class StatusFlapBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.oneOf("impl", impl, "presence", "seed");
+    Params.oneOf("devicesPerUser", String.valueOf(devicesPerUser), "1", "2");
+    Params.atLeast("devices", devices, devicesPerUser);
     users = devices / devicesPerUser;
     idle = new boolean[users];
     String[] userIds = TestIds.users(users);

@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import dev.presence.DeviceConnection;
@@ -138,12 +139,9 @@ public class StatusFlapDeliveryBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    if (!impl.equals("presence") && !impl.equals("seed")) {
-      throw new IllegalArgumentException("unknown impl " + impl);
-    }
-    if (!pattern.equals("toggle") && !pattern.equals("blip")) {
-      throw new IllegalArgumentException("unknown pattern " + pattern);
-    }
+    Params.oneOf("impl", impl, "presence", "seed");
+    Params.atLeast("devices", devices, 1);
+    Params.oneOf("pattern", pattern, "toggle", "blip");
     time = new ManualTime();
     toggle = pattern.equals("toggle");
     idle = new boolean[devices];

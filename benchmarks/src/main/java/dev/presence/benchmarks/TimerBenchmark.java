@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.WheelHarness;
 import dev.presence.benchmarks.support.Cursor;
 import java.util.SplittableRandom;
@@ -65,6 +66,8 @@ public class TimerBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    Params.oneOf("impl", impl, "wheel", "stpe");
+    Params.atLeast("devices", devices, 1);
     if (impl.equals("wheel")) {
       wheel = new WheelHarness(devices, HORIZON, TICK, 16, 42);
     } else {

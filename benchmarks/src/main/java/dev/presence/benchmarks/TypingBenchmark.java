@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.benchmarks.support.Engines;
 
 import dev.presence.DeviceConnection;
@@ -36,8 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code presence}: {@link DeviceConnection#typing} on every keystroke; the engine's defaults
- *       (refresh to receivers at most every 2 s, typing timeout 5 s after the last keystroke, so
- *       the burst ends with a {@code STOPPED} 5 s after the pause; heartbeat TTL and idle time set
+ *       (a refresh to receivers every 5 s of a steady burst, each event expiring 11.6 s after it is
+ *       sent; typing timeout 5 s after the last keystroke, so the burst ends with a {@code STOPPED}
+ *       5 s after the pause; heartbeat TTL and idle time set
  *       to 300 days, since nobody heartbeats while simulated time runs); the R receivers and the typist
  *       each have a subscriber watching the channel, with a direct delivery executor ({@code
  *       Runnable::run}) so counts are exact.
@@ -50,9 +52,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Printed at the end of each trial ({@code TYPING …} line): events each receiver got per burst
  * (by kind for the engine), events the typist got (must be 0), and the share of the burst's
  * keystrokes at which receiver 0 showed the indicator (sampled right after each keystroke). The
- * trial fails if a receiver got other than one start and one stop per burst, two starts or
- * refreshes less than the refresh interval apart, or if the typist got any typing event; for the
- * seed, other than two messages per receiver per burst.
+ * trial fails if a receiver got other than one start and one stop per burst, more than 6 events
+ * per burst (issue 11's target), two starts or refreshes less than the refresh interval apart, if
+ * the indicator was not shown at every sample, or if the typist got any typing event; for the seed,
+ * other than two messages per receiver per burst.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar TypingBenchmark -prof gc}
  */
@@ -154,9 +157,8 @@ public class TypingBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    if (!impl.equals("presence") && !impl.equals("seed")) {
-      throw new IllegalArgumentException("unknown impl " + impl);
-    }
+    Params.oneOf("impl", impl, "presence", "seed");
+    Params.atLeast("receivers", receivers, 1);
     time = new ManualTime();
     if (impl.equals("presence")) {
       presence =
@@ -240,6 +242,11 @@ public class TypingBenchmark {
           throw new IllegalStateException(
               "a receiver got " + sink.started + " starts and " + sink.stopped + " stops in " + bursts + " bursts");
         }
+      }
+      if ((started + refreshed + stopped) > 6L * receivers * bursts || shownSamples != samples) {
+        throw new IllegalStateException(
+            "events per receiver per burst: " + (started + refreshed + stopped) / perReceiver
+                + " (target: at most 6); indicator shown at " + shownSamples + " of " + samples + " samples");
       }
       if (tooSoon != 0 || typistSink.events() != 0) {
         throw new IllegalStateException("refreshes too soon: " + tooSoon + ", typing events to the typist: " + typistSink.events());

@@ -1,5 +1,6 @@
 package dev.presence.benchmarks;
 
+import dev.presence.benchmarks.support.Params;
 import dev.presence.DeviceConnection;
 import dev.presence.Presence;
 import dev.presence.PresenceSink;
@@ -77,9 +78,8 @@ public class TypingKeystrokeBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    if (!impl.equals("presence") && !impl.equals("floor")) {
-      throw new IllegalArgumentException("unknown impl " + impl);
-    }
+    Params.oneOf("impl", impl, "presence", "floor");
+    Params.atLeast("devices", devices, 1);
     String[] users = TestIds.users(devices);
     String[] channels = new String[devices];
     for (int i = 0; i < devices; i++) {
