@@ -9,11 +9,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.CompletableFuture;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A subscriber's state: one edge per user it can see (directly or through a watched channel), the
@@ -90,7 +90,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         if (!edge.direct) {
           edge.direct = true;
           directCount++;
-          hub.addDirectWatcher(id, this);
+          hub.addDirectWatcher(edge);
           newlyWatched.add(id);
         }
       }
@@ -172,7 +172,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         if (edge != null && edge.direct) {
           edge.direct = false;
           directCount--;
-          hub.removeDirectWatcher(id, this);
+          hub.removeDirectWatcher(edge);
           dropIfUnused(edge);
         }
       }
@@ -247,7 +247,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
   private Edge edgeFor(String userId) {
     Edge edge = edges.get(userId);
     if (edge == null) {
-      edge = new Edge(userId);
+      edge = new Edge(userId, this);
       edges.put(userId, edge);
       hub.addInterest(userId);
     }
@@ -286,7 +286,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         if (edge.pending != null && !edge.forced && edge.pending.version() <= edge.delivered.version()) {
           edge.pending = null;
         }
-        flush |= edge.pending != null;
+        flush |= edge.queued; // its audience's latest may be newer than the snapshot
       }
       flush = flush && delivery.armFlush();
     }
@@ -300,13 +300,15 @@ final class RealSubscriber extends TimerNode implements Subscriber {
 
   /** A change of a user this subscriber may see (visibility already checked). */
   void offer(UserPresence presence) {
+    offer(null, presence);
+  }
+
+  /** {@link #offer(UserPresence)} to a known edge of this subscriber ({@code edge}), or to the user's if null. */
+  void offer(Edge known, UserPresence presence) {
     boolean flush;
     synchronized (this) {
-      if (closed) {
-        return;
-      }
-      Edge edge = edges.get(presence.userId());
-      if (edge == null || presence.version() <= edge.knownVersion()) {
+      Edge edge = known != null ? known : edges.get(presence.userId());
+      if (closed || edge == null || edge.removed || presence.version() <= edge.knownVersion()) {
         return;
       }
       flush = setPending(edge, presence);
@@ -333,7 +335,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       edge.delivered = UserPresence.unknown(presence.userId());
       if (presence.version() > edge.knownVersion()) {
         flush = setPending(edge, presence);
-      } else if (edge.pending != null) {
+      } else if (edge.queued) {
         flush = delivery.armFlush();
       }
     }
@@ -458,7 +460,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       for (Edge edge : edges.values()) {
         edge.removed = true;
         if (edge.direct) {
-          hub.removeDirectWatcher(edge.userId, this);
+          hub.removeDirectWatcher(edge);
         }
         hub.removeInterest(edge.userId);
       }

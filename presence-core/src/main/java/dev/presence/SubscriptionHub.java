@@ -50,8 +50,14 @@ final class SubscriptionHub {
   private final TimerWheel wheel;
   private final GuardedBus bus;
   private final RunState run;
-  /** User id → subscribers that watch it directly. */
-  private final ConcurrentHashMap<String, Set<RealSubscriber>> directWatchers = new ConcurrentHashMap<>();
+  /** User id → the edges of the subscribers that watch it directly. */
+  private final ConcurrentHashMap<String, Audience> directWatchers = new ConcurrentHashMap<>();
+  /**
+   * Whether every watcher may see every user (the default {@link VisibilityPolicy#everyone()}): then
+   * a change is the same for every watcher but the user herself, and fanout may leave it in the
+   * user's {@link Audience} for the subscribers' flushes to read.
+   */
+  final boolean publicView;
   /** User id → its subscriber edges on this node; the bus watches the users in here. */
   private final ConcurrentHashMap<String, Interest> interest = new ConcurrentHashMap<>();
   /** Every open subscriber, so closing the engine closes them. */
@@ -70,8 +76,9 @@ final class SubscriptionHub {
     this.ownedDelivery = settings.ownedDelivery();
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
     this.flushNanos = settings.flushNanos();
-    this.visibility =
-        new Visibility(new GuardedVisibility(settings.visibility(), stats.visibilityFailures), store);
+    GuardedVisibility policy = new GuardedVisibility(settings.visibility(), stats.visibilityFailures);
+    this.publicView = policy.allowsEveryone();
+    this.visibility = new Visibility(policy, store);
     this.channels = new Channels(store, bus, visibility, this::resyncWhenConfirmed);
     this.typing = new Typing(channels, visibility, bus, wheel, settings);
   }
@@ -127,8 +134,15 @@ final class SubscriptionHub {
 
   // ---- the watcher index
 
-  void addDirectWatcher(String userId, RealSubscriber subscriber) {
-    addTo(directWatchers, userId, subscriber);
+  /** Under the edge's subscriber's monitor: its subscriber now watches the edge's user directly. */
+  void addDirectWatcher(Edge edge) {
+    directWatchers.compute(
+        edge.userId,
+        (id, audience) -> {
+          Audience target = audience != null ? audience : new Audience(id);
+          target.add(edge);
+          return target;
+        });
   }
 
   /**
@@ -146,13 +160,9 @@ final class SubscriptionHub {
         });
   }
 
-  void removeDirectWatcher(String userId, RealSubscriber subscriber) {
-    directWatchers.computeIfPresent(
-        userId,
-        (id, set) -> {
-          set.remove(subscriber);
-          return set.isEmpty() ? null : set;
-        });
+  /** Under the edge's subscriber's monitor: its subscriber no longer watches the user directly. */
+  void removeDirectWatcher(Edge edge) {
+    directWatchers.computeIfPresent(edge.userId, (id, audience) -> audience.remove(edge) ? null : audience);
   }
 
   /**
@@ -266,11 +276,9 @@ final class SubscriptionHub {
    */
   void onChange(PresenceChange change, UserRecord record) {
     String userId = change.userId();
-    Set<RealSubscriber> direct = directWatchers.get(userId);
-    if (direct != null) {
-      for (RealSubscriber subscriber : direct) {
-        offer(subscriber, change, record);
-      }
+    Audience audience = directWatchers.get(userId);
+    if (audience != null) {
+      offer(audience, change, record);
     }
     Set<String> memberOf = channels.membershipsOf(userId);
     if (memberOf != null) {
@@ -322,9 +330,15 @@ final class SubscriptionHub {
   /** The subscribers with an edge to a user, directly or through one of her channels. */
   private Set<RealSubscriber> watchersOf(String userId) {
     Set<RealSubscriber> result = new java.util.LinkedHashSet<>();
-    Set<RealSubscriber> direct = directWatchers.get(userId);
-    if (direct != null) {
-      result.addAll(direct);
+    Audience audience = directWatchers.get(userId);
+    if (audience != null) {
+      Edge[] slots = audience.slots();
+      for (int i = 0, n = Math.min(audience.size(), slots.length); i < n; i++) {
+        Edge edge = slots[i];
+        if (edge != null) {
+          result.add(edge.subscriber);
+        }
+      }
     }
     Set<String> memberOf = channels.membershipsOf(userId);
     if (memberOf != null) {
@@ -338,7 +352,35 @@ final class SubscriptionHub {
     return result;
   }
 
+  /**
+   * Fans a change out to the user's direct watchers: written once into the audience, then each edge
+   * not queued yet is offered through its subscriber's monitor; a queued one reads the audience at its
+   * flush (see {@link Audience}). This loop is the per-recipient cost of a change: it reads the array
+   * and each edge's {@code queued}, and takes no lock for an edge already queued.
+   */
+  private void offer(Audience audience, PresenceChange change, UserRecord record) {
+    boolean publicChange = publicView;
+    if (publicChange) {
+      audience.publish(change.current()); // before reading queued: the handshake in Audience
+    }
+    int n = audience.size();
+    Edge[] slots = audience.slots();
+    n = Math.min(n, slots.length);
+    for (int i = 0; i < n; i++) {
+      Edge edge = slots[i];
+      if (edge == null || (publicChange && !edge.own && edge.queued)) {
+        continue;
+      }
+      offer(edge.subscriber, edge, change, record);
+    }
+  }
+
   private void offer(RealSubscriber subscriber, PresenceChange change, UserRecord record) {
+    offer(subscriber, null, change, record);
+  }
+
+  /** Offers a change to one subscriber, through a known edge of it or (if null) the one for the user. */
+  private void offer(RealSubscriber subscriber, Edge edge, PresenceChange change, UserRecord record) {
     String watcher = subscriber.watcherUserId();
     String target = change.userId();
     if (subscriber.isWatcher(target)) {
@@ -353,12 +395,12 @@ final class SubscriptionHub {
         }
       }
       if (own.version() >= change.version()) {
-        subscriber.offer(visibility.viewOf(watcher, own));
+        subscriber.offer(edge, visibility.viewOf(watcher, own));
       }
       return;
     }
-    if (visibility.canSeeOther(watcher, target)) {
-      subscriber.offer(change.current());
+    if (publicView || visibility.canSeeOther(watcher, target)) {
+      subscriber.offer(edge, change.current());
     }
   }
 }

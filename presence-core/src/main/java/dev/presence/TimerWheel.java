@@ -210,12 +210,20 @@ final class TimerWheel {
           cascade(tick);
         }
         TimerNode bucket = level0[(int) (tick & (LEVEL0_SIZE - 1))];
-        for (TimerNode node = bucket.next; node != bucket; ) {
-          TimerNode next = node.next;
-          unlink(node);
-          size--;
-          due.add(node);
-          node = next;
+        TimerNode node = bucket.next;
+        if (node != bucket) {
+          // Detach the bucket whole: each node is then visited once, with no writes to its neighbours.
+          bucket.prev.next = null;
+          bucket.next = bucket;
+          bucket.prev = bucket;
+          while (node != null) {
+            TimerNode next = node.next;
+            node.prev = null;
+            node.next = null;
+            size--;
+            due.add(node);
+            node = next;
+          }
         }
         if (size == 0) {
           currentTick = target;
