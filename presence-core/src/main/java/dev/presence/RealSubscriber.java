@@ -305,17 +305,18 @@ final class RealSubscriber extends TimerNode implements Subscriber {
 
   /** {@link #offer(UserPresence)} to a known edge of this subscriber ({@code edge}), or to the user's if null. */
   void offer(Edge known, UserPresence presence) {
-    boolean flush;
-    synchronized (this) {
-      Edge edge = known != null ? known : edges.get(presence.userId());
-      if (closed || edge == null || edge.removed || presence.version() <= edge.knownVersion()) {
-        return;
-      }
-      flush = setPending(edge, presence);
-    }
-    if (flush) {
+    if (offerUnarmed(known, presence)) {
       hub.scheduleFlush(this);
     }
+  }
+
+  /** {@link #offer(Edge, UserPresence)}, but returns whether the caller must schedule the flush. */
+  synchronized boolean offerUnarmed(Edge known, UserPresence presence) {
+    Edge edge = known != null ? known : edges.get(presence.userId());
+    if (closed || edge == null || edge.removed || presence.version() <= edge.knownVersion()) {
+      return false;
+    }
+    return setPending(edge, presence);
   }
 
   /**

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SubscriptionHub {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
+  /** Flushes a fanout schedules per lock of the timer queue. */
+  private static final int ARM_BATCH = 64;
 
   final Channels channels;
   final Typing typing;
@@ -116,7 +118,18 @@ final class SubscriptionHub {
     if (flushNanos == 0) {
       subscriber.onTimer(ticker.read());
     } else {
-      wheel.schedule(subscriber, ticker.read() + flushNanos);
+      wheel.scheduleInOrder(subscriber, ticker.read() + flushNanos);
+    }
+  }
+
+  /** {@link #scheduleFlush} for the first {@code n} of {@code subscribers}, with one lock for all. */
+  private void scheduleFlushes(RealSubscriber[] subscribers, int n) {
+    if (flushNanos == 0) {
+      for (int i = 0; i < n; i++) {
+        subscribers[i].onTimer(ticker.read());
+      }
+    } else {
+      wheel.scheduleInOrder(subscribers, n, ticker.read() + flushNanos);
     }
   }
 
@@ -366,21 +379,40 @@ final class SubscriptionHub {
     int n = audience.size();
     Edge[] slots = audience.slots();
     n = Math.min(n, slots.length);
+    RealSubscriber[] toArm = null; // flushes to schedule, a batch at a time (one lock per batch)
+    int arming = 0;
     for (int i = 0; i < n; i++) {
       Edge edge = slots[i];
       if (edge == null || (publicChange && !edge.own && edge.queued)) {
         continue;
       }
-      offer(edge.subscriber, edge, change, record);
+      if (offer(edge.subscriber, edge, change, record)) {
+        if (toArm == null) {
+          toArm = new RealSubscriber[ARM_BATCH];
+        }
+        toArm[arming++] = edge.subscriber;
+        if (arming == ARM_BATCH) {
+          scheduleFlushes(toArm, arming);
+          arming = 0;
+        }
+      }
+    }
+    if (arming > 0) {
+      scheduleFlushes(toArm, arming);
     }
   }
 
   private void offer(RealSubscriber subscriber, PresenceChange change, UserRecord record) {
-    offer(subscriber, null, change, record);
+    if (offer(subscriber, null, change, record)) {
+      scheduleFlush(subscriber);
+    }
   }
 
-  /** Offers a change to one subscriber, through a known edge of it or (if null) the one for the user. */
-  private void offer(RealSubscriber subscriber, Edge edge, PresenceChange change, UserRecord record) {
+  /**
+   * Offers a change to one subscriber, through a known edge of it or (if null) the one for the user;
+   * returns whether the caller must schedule the subscriber's flush.
+   */
+  private boolean offer(RealSubscriber subscriber, Edge edge, PresenceChange change, UserRecord record) {
     String watcher = subscriber.watcherUserId();
     String target = change.userId();
     if (subscriber.isWatcher(target)) {
@@ -390,17 +422,11 @@ final class SubscriptionHub {
           own = store.get(target); // a remote change carries only what others see
         } catch (RuntimeException e) {
           log.warn("reading the own view of {} failed; sending the public one", Ids.shown(target), e);
-          subscriber.offer(change.current());
-          return;
+          return subscriber.offerUnarmed(edge, change.current());
         }
       }
-      if (own.version() >= change.version()) {
-        subscriber.offer(edge, visibility.viewOf(watcher, own));
-      }
-      return;
+      return own.version() >= change.version() && subscriber.offerUnarmed(edge, visibility.viewOf(watcher, own));
     }
-    if (publicView || visibility.canSeeOther(watcher, target)) {
-      subscriber.offer(edge, change.current());
-    }
+    return (publicView || visibility.canSeeOther(watcher, target)) && subscriber.offerUnarmed(edge, change.current());
   }
 }
