@@ -36,8 +36,8 @@ final class RealSubscriber extends TimerNode implements Subscriber {
   /** The connection this subscriber is bound to, or null for an application sink. */
   final DeviceSession connection;
 
-  private final Map<String, Edge> edges = new HashMap<>();
-  private final Set<String> channels = new HashSet<>();
+  private final Map<String, Edge> edges;
+  private final Set<String> channels;
   private final SubscriberDelivery delivery;
   /** What is still to deliver; the delivery's, guarded by this monitor. */
   private final Outbox outbox;
@@ -51,8 +51,11 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     this.watcherUserId = watcherUserId;
     this.watcherHash = watcherUserId.hashCode();
     this.connection = connection;
+    // Made first, so they sit next to this object in memory: a flush reads all three.
     this.delivery = new SubscriberDelivery(this, hub, sink);
     this.outbox = delivery.outbox;
+    this.edges = new HashMap<>();
+    this.channels = new HashSet<>();
   }
 
   @Override

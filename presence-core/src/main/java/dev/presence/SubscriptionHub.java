@@ -386,7 +386,11 @@ final class SubscriptionHub {
       if (edge == null || (publicChange && !edge.own && edge.queued)) {
         continue;
       }
-      if (offer(edge.subscriber, edge, change, record)) {
+      boolean arm =
+          publicChange && !edge.own
+              ? edge.subscriber.offerUnarmed(edge, change.current())
+              : offer(edge.subscriber, edge, change, record);
+      if (arm) {
         if (toArm == null) {
           toArm = new RealSubscriber[ARM_BATCH];
         }
