@@ -392,10 +392,10 @@ final class SubscriptionHub {
               : offer(edge.subscriber, edge, change, record);
       if (arm) {
         if (toArm == null) {
-          toArm = new RealSubscriber[ARM_BATCH];
+          toArm = new RealSubscriber[Math.min(ARM_BATCH, n - i)]; // no more than the edges left to visit
         }
         toArm[arming++] = edge.subscriber;
-        if (arming == ARM_BATCH) {
+        if (arming == toArm.length) {
           scheduleFlushes(toArm, arming);
           arming = 0;
         }
