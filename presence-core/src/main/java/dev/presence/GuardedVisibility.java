@@ -15,6 +15,14 @@ final class GuardedVisibility {
     this.failures = failures;
   }
 
+  /**
+   * Whether the policy is {@link VisibilityPolicy#everyone()}: then every watcher sees the same
+   * presence of a user, and fanout need not ask per recipient.
+   */
+  boolean allowsEveryone() {
+    return policy == EveryoneVisible.INSTANCE;
+  }
+
   /** Whether {@code watcher} may see {@code target}, for a watcher known not to be the target. */
   boolean canSee(String watcher, String target) {
     try {

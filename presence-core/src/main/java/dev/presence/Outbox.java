@@ -1,6 +1,5 @@
 package dev.presence;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,10 +14,14 @@ import java.util.Objects;
  * watched user at most. Guarded by the subscriber's monitor; every method is called under it.
  */
 final class Outbox {
-  /** Edges with a pending presence, each at most once ({@link Edge#queued}). */
-  private final ArrayDeque<Edge> dirty = new ArrayDeque<>();
-  /** Pending typing per channel and user (merged, see {@link PendingTyping}), in arrival order. */
-  private final LinkedHashMap<String, PendingTyping> typing = new LinkedHashMap<>();
+  /** Edges with a pending presence, each at most once ({@link Edge#queued}), linked through {@link Edge#nextDirty}. */
+  private Edge dirtyHead;
+  private Edge dirtyTail;
+  /**
+   * Pending typing per channel and user (merged, see {@link PendingTyping}), in arrival order; made
+   * on first use, as most subscribers never watch a channel.
+   */
+  private LinkedHashMap<String, PendingTyping> typing;
 
   /** The key of a typing event here: one entry per channel and user. */
   static String typingKey(TypingEvent event) {
@@ -33,34 +36,74 @@ final class Outbox {
     enqueue(edge);
   }
 
+  /** Whether some edge is queued. */
+  boolean hasPresence() {
+    return dirtyHead != null;
+  }
+
   private void enqueue(Edge edge) {
     if (!edge.queued) {
       edge.queued = true;
-      dirty.add(edge);
+      append(edge);
     }
   }
 
-  /** The batch of changed users, leaving out changes that were reversed; null if there is none. */
-  List<UserPresence> collect() {
+  private void append(Edge edge) {
+    edge.nextDirty = null;
+    if (dirtyTail == null) {
+      dirtyHead = edge;
+    } else {
+      dirtyTail.nextDirty = edge;
+    }
+    dirtyTail = edge;
+  }
+
+  /**
+   * The batch of changed users, leaving out changes that were reversed; null if there is none. With
+   * {@code publicView} (every watcher may see every user), an edge's change may also be its {@link
+   * Audience}'s latest, which fanout left there instead of in the edge: {@code queued} is cleared
+   * before that is read (the handshake in {@link Audience}).
+   */
+  List<UserPresence> collect(boolean publicView) {
     UserPresence first = null; // a batch of one, the common case, is a singleton list
     List<UserPresence> batch = null;
-    for (int i = dirty.size(); i > 0; i--) {
-      Edge edge = dirty.poll();
-      if (edge.removed || edge.pending == null) {
-        edge.queued = false;
+    Edge edge = dirtyHead;
+    dirtyHead = null;
+    dirtyTail = null;
+    while (edge != null) {
+      Edge following = edge.nextDirty;
+      edge.nextDirty = null;
+      edge.queued = false;
+      UserPresence next = edge.pending;
+      Audience audience = edge.audience;
+      if (publicView && audience != null && !edge.own) {
+        UserPresence latest = audience.latest();
+        if (latest != null && (next == null || latest.version() > next.version())) {
+          next = latest;
+        }
+      }
+      if (edge.removed || next == null) {
+        edge.pending = null;
+        edge = following;
         continue;
       }
       if (edge.delivered == null) {
-        dirty.add(edge); // its snapshot is still being read
+        edge.pending = next; // its snapshot is still being read
+        edge.queued = true;
+        append(edge);
+        edge = following;
         continue;
       }
-      edge.queued = false;
-      UserPresence next = edge.pending;
       edge.pending = null;
       UserPresence previous = edge.delivered;
+      if (next.version() <= previous.version() && !edge.forced) {
+        edge = following; // already delivered (or the snapshot was newer)
+        continue;
+      }
       edge.delivered = next;
       boolean forced = edge.forced;
       edge.forced = false;
+      edge = following;
       if (!forced && next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
         continue; // changed and changed back within the window: nothing to tell
       }
@@ -81,6 +124,9 @@ final class Outbox {
 
   /** Adds a typing event to what is pending for its channel and user, keeping the strongest kind. */
   void mergeTyping(String key, TypingEvent event) {
+    if (typing == null) {
+      typing = new LinkedHashMap<>();
+    }
     PendingTyping pending = typing.remove(key); // re-put below: the key moves to the end, in arrival order
     if (pending == null) {
       typing.put(key, new PendingTyping(event));
@@ -90,12 +136,12 @@ final class Outbox {
   }
 
   boolean hasTyping() {
-    return !typing.isEmpty();
+    return typing != null && !typing.isEmpty();
   }
 
   /** Takes every pending typing event, in arrival order; null if there is none. */
   List<TypingEvent> drainTyping() {
-    if (typing.isEmpty()) {
+    if (typing == null || typing.isEmpty()) {
       return null;
     }
     TypingEvent[] events = new TypingEvent[typing.size()];
@@ -109,6 +155,9 @@ final class Outbox {
 
   /** Drops the pending typing of a channel no longer watched. */
   void dropTypingIn(String channelId) {
+    if (typing == null) {
+      return;
+    }
     typing.keySet().removeIf(key -> key.startsWith(channelId + '\u0000'));
   }
 
@@ -122,6 +171,9 @@ final class Outbox {
    */
   void requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch, Map<String, Edge> edges) {
     if (typingBatch != null) {
+      if (typing == null) {
+        typing = new LinkedHashMap<>();
+      }
       for (TypingEvent event : typingBatch) {
         String key = typingKey(event);
         PendingTyping later = typing.remove(key);
@@ -147,7 +199,10 @@ final class Outbox {
   }
 
   void clear() {
-    dirty.clear();
-    typing.clear();
+    dirtyHead = null;
+    dirtyTail = null;
+    if (typing != null) {
+      typing.clear();
+    }
   }
 }

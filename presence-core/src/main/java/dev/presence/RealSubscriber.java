@@ -9,11 +9,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.CompletableFuture;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A subscriber's state: one edge per user it can see (directly or through a watched channel), the
@@ -36,8 +36,8 @@ final class RealSubscriber extends TimerNode implements Subscriber {
   /** The connection this subscriber is bound to, or null for an application sink. */
   final DeviceSession connection;
 
-  private final Map<String, Edge> edges = new HashMap<>();
-  private final Set<String> channels = new HashSet<>();
+  private final Map<String, Edge> edges;
+  private final Set<String> channels;
   private final SubscriberDelivery delivery;
   /** What is still to deliver; the delivery's, guarded by this monitor. */
   private final Outbox outbox;
@@ -51,8 +51,11 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     this.watcherUserId = watcherUserId;
     this.watcherHash = watcherUserId.hashCode();
     this.connection = connection;
+    // Made first, so they sit next to this object in memory: a flush reads all three.
     this.delivery = new SubscriberDelivery(this, hub, sink);
     this.outbox = delivery.outbox;
+    this.edges = new HashMap<>();
+    this.channels = new HashSet<>();
   }
 
   @Override
@@ -90,7 +93,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         if (!edge.direct) {
           edge.direct = true;
           directCount++;
-          hub.addDirectWatcher(id, this);
+          hub.addDirectWatcher(edge);
           newlyWatched.add(id);
         }
       }
@@ -172,7 +175,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         if (edge != null && edge.direct) {
           edge.direct = false;
           directCount--;
-          hub.removeDirectWatcher(id, this);
+          hub.removeDirectWatcher(edge);
           dropIfUnused(edge);
         }
       }
@@ -247,7 +250,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
   private Edge edgeFor(String userId) {
     Edge edge = edges.get(userId);
     if (edge == null) {
-      edge = new Edge(userId);
+      edge = new Edge(userId, this);
       edges.put(userId, edge);
       hub.addInterest(userId);
     }
@@ -286,7 +289,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         if (edge.pending != null && !edge.forced && edge.pending.version() <= edge.delivered.version()) {
           edge.pending = null;
         }
-        flush |= edge.pending != null;
+        flush |= edge.queued; // its audience's latest may be newer than the snapshot
       }
       flush = flush && delivery.armFlush();
     }
@@ -300,20 +303,23 @@ final class RealSubscriber extends TimerNode implements Subscriber {
 
   /** A change of a user this subscriber may see (visibility already checked). */
   void offer(UserPresence presence) {
-    boolean flush;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      Edge edge = edges.get(presence.userId());
-      if (edge == null || presence.version() <= edge.knownVersion()) {
-        return;
-      }
-      flush = setPending(edge, presence);
-    }
-    if (flush) {
+    offer(null, presence);
+  }
+
+  /** {@link #offer(UserPresence)} to a known edge of this subscriber ({@code edge}), or to the user's if null. */
+  void offer(Edge known, UserPresence presence) {
+    if (offerUnarmed(known, presence)) {
       hub.scheduleFlush(this);
     }
+  }
+
+  /** {@link #offer(Edge, UserPresence)}, but returns whether the caller must schedule the flush. */
+  synchronized boolean offerUnarmed(Edge known, UserPresence presence) {
+    Edge edge = known != null ? known : edges.get(presence.userId());
+    if (closed || edge == null || edge.removed || presence.version() <= edge.knownVersion()) {
+      return false;
+    }
+    return setPending(edge, presence);
   }
 
   /**
@@ -333,7 +339,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       edge.delivered = UserPresence.unknown(presence.userId());
       if (presence.version() > edge.knownVersion()) {
         flush = setPending(edge, presence);
-      } else if (edge.pending != null) {
+      } else if (edge.queued) {
         flush = delivery.armFlush();
       }
     }
@@ -403,7 +409,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       if (closed || !channels.contains(event.channelId())) {
         return;
       }
-      direct = delivery.claimForTyping();
+      direct = delivery.claimForTyping(alone);
       if (!direct) {
         outbox.mergeTyping(key, event);
       }
@@ -463,7 +469,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       for (Edge edge : edges.values()) {
         edge.removed = true;
         if (edge.direct) {
-          hub.removeDirectWatcher(edge.userId, this);
+          hub.removeDirectWatcher(edge);
         }
         hub.removeInterest(edge.userId);
       }

@@ -11,9 +11,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Guarded by the subscriber's monitor ({@code owner}), like the rest of the subscriber's state:
  * methods marked "under the monitor" are called holding it; the others take it themselves. Sink calls
- * run on the delivery executor and never under the monitor.
+ * run on the delivery executor and never under the monitor. This object is the task handed to the
+ * executor ({@link #run}), with the batches in flight in its fields: one call at a time per subscriber
+ * means one task object suffices, and a delivery allocates no task.
  */
-final class SubscriberDelivery {
+final class SubscriberDelivery implements Runnable {
   /** How soon a delivery the executor rejected is tried again, at the least. */
   private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -30,6 +32,9 @@ final class SubscriberDelivery {
    */
   private long nextBatchAt;
   private boolean inFlight;
+  /** The batches of the call in flight: written under the monitor before it is handed out, read by {@link #run}. */
+  private List<TypingEvent> typingInFlight;
+  private List<UserPresence> presenceInFlight;
   /** Why the engine closed this subscriber, while the sink is still to be told (after its call in flight). */
   private CloseReason closeNotice;
 
@@ -53,9 +58,6 @@ final class SubscriberDelivery {
 
   /** The flush timer fired. */
   void timerFired() {
-    synchronized (owner) {
-      flushScheduled = false;
-    }
     dispatch(true);
   }
 
@@ -72,6 +74,9 @@ final class SubscriberDelivery {
     boolean putOff = false;
     long putOffTo = 0;
     synchronized (owner) {
+      if (flushDue) {
+        flushScheduled = false; // the timer fired
+      }
       if (owner.closed) {
         return;
       }
@@ -87,13 +92,15 @@ final class SubscriberDelivery {
           putOff = armFlush();
           putOffTo = nextBatchAt;
         } else {
-          presenceBatch = outbox.collect();
+          presenceBatch = outbox.hasPresence() ? outbox.collect(hub.publicView) : null;
           if (presenceBatch != null) {
             nextBatchAt = now + hub.flushNanos;
           }
         }
       }
       inFlight = typingBatch != null || presenceBatch != null;
+      typingInFlight = typingBatch;
+      presenceInFlight = presenceBatch;
     }
     if (putOff) {
       hub.scheduleFlushAt(owner, putOffTo);
@@ -105,28 +112,30 @@ final class SubscriberDelivery {
   }
 
   /**
-   * Under the monitor: if nothing is pending, wanted or in flight, takes the sink's next call for a
-   * typing batch the caller sends with {@link #sendClaimed} once it released the monitor.
+   * Under the monitor: if nothing is pending, wanted or in flight, takes the sink's next call for
+   * {@code typingBatch}, which the caller sends with {@link #sendClaimed} once it released the monitor.
    */
-  boolean claimForTyping() {
+  boolean claimForTyping(List<TypingEvent> typingBatch) {
     if (inFlight || flushWanted || outbox.hasTyping()) {
       return false;
     }
     inFlight = true;
+    typingInFlight = typingBatch;
+    presenceInFlight = null;
     return true;
   }
 
-  /** With no lock held, after {@link #claimForTyping}: hands this typing batch to the executor. */
+  /** With no lock held, after {@link #claimForTyping} took the call for this batch: hands it to the executor. */
   void sendClaimed(List<TypingEvent> typingBatch) {
     hand(typingBatch, null);
   }
 
-  /** With the call claimed ({@code inFlight}) and no lock held: one call of the sink on the executor. */
-  private void hand(List<TypingEvent> typingToSend, List<UserPresence> presenceToSend) {
+  /** With the call claimed ({@code inFlight}, its batches in the fields) and no lock held: one sink call on the executor. */
+  private void hand(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     try {
-      hub.delivery.execute(() -> deliver(typingToSend, presenceToSend));
+      hub.delivery.execute(this);
     } catch (RejectedExecutionException e) {
-      boolean retry = requeue(typingToSend, presenceToSend);
+      boolean retry = requeue(typingBatch, presenceBatch);
       sink.failed(e);
       if (retry) {
         hub.scheduleFlushAt(owner, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
@@ -142,6 +151,8 @@ final class SubscriberDelivery {
     CloseReason notice;
     synchronized (owner) {
       inFlight = false;
+      typingInFlight = null;
+      presenceInFlight = null;
       notice = closeNotice;
       closeNotice = null;
     }
@@ -159,8 +170,14 @@ final class SubscriberDelivery {
     }
   }
 
-  /** On the delivery executor: one call of the sink, then whatever became due meanwhile. */
-  private void deliver(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+  /**
+   * On the delivery executor: one call of the sink with the batches in flight, then whatever became
+   * due meanwhile. Not for other callers.
+   */
+  @Override
+  public void run() {
+    List<TypingEvent> typingBatch = typingInFlight; // written before the executor got this task
+    List<UserPresence> presenceBatch = presenceInFlight;
     try {
       if (typingBatch != null) {
         sink.onTyping(typingBatch);
@@ -173,6 +190,8 @@ final class SubscriberDelivery {
       CloseReason notice;
       synchronized (owner) {
         inFlight = false;
+        typingInFlight = null;
+        presenceInFlight = null;
         more = !owner.closed && (flushWanted || outbox.hasTyping());
         notice = closeNotice;
         closeNotice = null;

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SubscriptionHub {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
+  /** Flushes a fanout schedules per lock of the timer queue. */
+  private static final int ARM_BATCH = 64;
 
   final Channels channels;
   final Typing typing;
@@ -50,8 +52,14 @@ final class SubscriptionHub {
   private final TimerWheel wheel;
   private final GuardedBus bus;
   private final RunState run;
-  /** User id → subscribers that watch it directly. */
-  private final ConcurrentHashMap<String, Set<RealSubscriber>> directWatchers = new ConcurrentHashMap<>();
+  /** User id → the edges of the subscribers that watch it directly. */
+  private final ConcurrentHashMap<String, Audience> directWatchers = new ConcurrentHashMap<>();
+  /**
+   * Whether every watcher may see every user (the default {@link VisibilityPolicy#everyone()}): then
+   * a change is the same for every watcher but the user herself, and fanout may leave it in the
+   * user's {@link Audience} for the subscribers' flushes to read.
+   */
+  final boolean publicView;
   /** User id → its subscriber edges on this node; the bus watches the users in here. */
   private final ConcurrentHashMap<String, Interest> interest = new ConcurrentHashMap<>();
   /** Every open subscriber, so closing the engine closes them. */
@@ -70,8 +78,9 @@ final class SubscriptionHub {
     this.ownedDelivery = settings.ownedDelivery();
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
     this.flushNanos = settings.flushNanos();
-    this.visibility =
-        new Visibility(new GuardedVisibility(settings.visibility(), stats.visibilityFailures), store);
+    GuardedVisibility policy = new GuardedVisibility(settings.visibility(), stats.visibilityFailures);
+    this.publicView = policy.allowsEveryone();
+    this.visibility = new Visibility(policy, store);
     this.channels = new Channels(store, bus, visibility, this::resyncWhenConfirmed);
     this.typing = new Typing(channels, visibility, bus, wheel, settings);
   }
@@ -109,7 +118,18 @@ final class SubscriptionHub {
     if (flushNanos == 0) {
       subscriber.onTimer(ticker.read());
     } else {
-      wheel.schedule(subscriber, ticker.read() + flushNanos);
+      wheel.scheduleInOrder(subscriber, ticker.read() + flushNanos);
+    }
+  }
+
+  /** {@link #scheduleFlush} for the first {@code n} of {@code subscribers}, with one lock for all. */
+  private void scheduleFlushes(RealSubscriber[] subscribers, int n) {
+    if (flushNanos == 0) {
+      for (int i = 0; i < n; i++) {
+        subscribers[i].onTimer(ticker.read());
+      }
+    } else {
+      wheel.scheduleInOrder(subscribers, n, ticker.read() + flushNanos);
     }
   }
 
@@ -127,8 +147,15 @@ final class SubscriptionHub {
 
   // ---- the watcher index
 
-  void addDirectWatcher(String userId, RealSubscriber subscriber) {
-    addTo(directWatchers, userId, subscriber);
+  /** Under the edge's subscriber's monitor: its subscriber now watches the edge's user directly. */
+  void addDirectWatcher(Edge edge) {
+    directWatchers.compute(
+        edge.userId,
+        (id, audience) -> {
+          Audience target = audience != null ? audience : new Audience(id);
+          target.add(edge);
+          return target;
+        });
   }
 
   /**
@@ -146,13 +173,9 @@ final class SubscriptionHub {
         });
   }
 
-  void removeDirectWatcher(String userId, RealSubscriber subscriber) {
-    directWatchers.computeIfPresent(
-        userId,
-        (id, set) -> {
-          set.remove(subscriber);
-          return set.isEmpty() ? null : set;
-        });
+  /** Under the edge's subscriber's monitor: its subscriber no longer watches the user directly. */
+  void removeDirectWatcher(Edge edge) {
+    directWatchers.computeIfPresent(edge.userId, (id, audience) -> audience.remove(edge) ? null : audience);
   }
 
   /**
@@ -266,11 +289,9 @@ final class SubscriptionHub {
    */
   void onChange(PresenceChange change, UserRecord record) {
     String userId = change.userId();
-    Set<RealSubscriber> direct = directWatchers.get(userId);
-    if (direct != null) {
-      for (RealSubscriber subscriber : direct) {
-        offer(subscriber, change, record);
-      }
+    Audience audience = directWatchers.get(userId);
+    if (audience != null) {
+      offer(audience, change, record);
     }
     Set<String> memberOf = channels.membershipsOf(userId);
     if (memberOf != null) {
@@ -322,9 +343,15 @@ final class SubscriptionHub {
   /** The subscribers with an edge to a user, directly or through one of her channels. */
   private Set<RealSubscriber> watchersOf(String userId) {
     Set<RealSubscriber> result = new java.util.LinkedHashSet<>();
-    Set<RealSubscriber> direct = directWatchers.get(userId);
-    if (direct != null) {
-      result.addAll(direct);
+    Audience audience = directWatchers.get(userId);
+    if (audience != null) {
+      Edge[] slots = audience.slots();
+      for (int i = 0, n = Math.min(audience.size(), slots.length); i < n; i++) {
+        Edge edge = slots[i];
+        if (edge != null) {
+          result.add(edge.subscriber);
+        }
+      }
     }
     Set<String> memberOf = channels.membershipsOf(userId);
     if (memberOf != null) {
@@ -338,7 +365,58 @@ final class SubscriptionHub {
     return result;
   }
 
+  /**
+   * Fans a change out to the user's direct watchers: written once into the audience, then each edge
+   * not queued yet is offered through its subscriber's monitor; a queued one reads the audience at its
+   * flush (see {@link Audience}). This loop is the per-recipient cost of a change: it reads the array
+   * and each edge's {@code queued}, and takes no lock for an edge already queued.
+   */
+  private void offer(Audience audience, PresenceChange change, UserRecord record) {
+    boolean publicChange = publicView;
+    if (publicChange) {
+      audience.publish(change.current()); // before reading queued: the handshake in Audience
+    }
+    int n = audience.size();
+    Edge[] slots = audience.slots();
+    n = Math.min(n, slots.length);
+    RealSubscriber[] toArm = null; // flushes to schedule, a batch at a time (one lock per batch)
+    int arming = 0;
+    for (int i = 0; i < n; i++) {
+      Edge edge = slots[i];
+      if (edge == null || (publicChange && !edge.own && edge.queued)) {
+        continue;
+      }
+      boolean arm =
+          publicChange && !edge.own
+              ? edge.subscriber.offerUnarmed(edge, change.current())
+              : offer(edge.subscriber, edge, change, record);
+      if (arm) {
+        if (toArm == null) {
+          toArm = new RealSubscriber[Math.min(ARM_BATCH, n - i)]; // no more than the edges left to visit
+        }
+        toArm[arming++] = edge.subscriber;
+        if (arming == toArm.length) {
+          scheduleFlushes(toArm, arming);
+          arming = 0;
+        }
+      }
+    }
+    if (arming > 0) {
+      scheduleFlushes(toArm, arming);
+    }
+  }
+
   private void offer(RealSubscriber subscriber, PresenceChange change, UserRecord record) {
+    if (offer(subscriber, null, change, record)) {
+      scheduleFlush(subscriber);
+    }
+  }
+
+  /**
+   * Offers a change to one subscriber, through a known edge of it or (if null) the one for the user;
+   * returns whether the caller must schedule the subscriber's flush.
+   */
+  private boolean offer(RealSubscriber subscriber, Edge edge, PresenceChange change, UserRecord record) {
     String watcher = subscriber.watcherUserId();
     String target = change.userId();
     if (subscriber.isWatcher(target)) {
@@ -348,17 +426,11 @@ final class SubscriptionHub {
           own = store.get(target); // a remote change carries only what others see
         } catch (RuntimeException e) {
           log.warn("reading the own view of {} failed; sending the public one", Ids.shown(target), e);
-          subscriber.offer(change.current());
-          return;
+          return subscriber.offerUnarmed(edge, change.current());
         }
       }
-      if (own.version() >= change.version()) {
-        subscriber.offer(visibility.viewOf(watcher, own));
-      }
-      return;
+      return own.version() >= change.version() && subscriber.offerUnarmed(edge, visibility.viewOf(watcher, own));
     }
-    if (visibility.canSeeOther(watcher, target)) {
-      subscriber.offer(change.current());
-    }
+    return (publicView || visibility.canSeeOther(watcher, target)) && subscriber.offerUnarmed(edge, change.current());
   }
 }

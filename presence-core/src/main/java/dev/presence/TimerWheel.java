@@ -32,6 +32,8 @@ final class TimerWheel {
   private final long tickNanos;
   private final Shard[] shards;
   private final List<TimerNode> due = new ArrayList<>();
+  /** Nodes set in deadline order ({@link #scheduleInOrder}), fired with the wheel's. */
+  private final TimerQueue inOrder = new TimerQueue();
 
   TimerWheel(long originNanos, long tickNanos, int shardCount) {
     if (Integer.bitCount(shardCount) != 1) {
@@ -56,8 +58,7 @@ final class TimerWheel {
 
   /** Schedules, or moves, {@code node} to fire at the first tick at or after {@code deadlineNanos}. */
   void schedule(TimerNode node, long deadlineNanos) {
-    long delta = deadlineNanos - origin;
-    long tick = delta <= 0 ? 0 : (delta + tickNanos - 1) / tickNanos;
+    long tick = tickAtOrAfter(deadlineNanos);
     Shard shard = shards[node.shard];
     shard.lock.lock();
     try {
@@ -71,6 +72,26 @@ final class TimerWheel {
     } finally {
       shard.lock.unlock();
     }
+  }
+
+  /**
+   * Schedules {@code n} nodes of {@code batch} to fire at the first tick at or after {@code
+   * deadlineNanos}, for owners whose deadlines come in the order they set them ({@link TimerQueue}):
+   * one lock for all of them, and no wheel links. Such a node cannot be cancelled or moved, and must
+   * not be scheduled again before it fired; its owner ignores a firing it no longer wants.
+   */
+  void scheduleInOrder(TimerNode[] batch, int n, long deadlineNanos) {
+    inOrder.add(batch, n, tickAtOrAfter(deadlineNanos));
+  }
+
+  /** {@link #scheduleInOrder(TimerNode[], int, long)} for one node. */
+  void scheduleInOrder(TimerNode node, long deadlineNanos) {
+    inOrder.add(node, tickAtOrAfter(deadlineNanos));
+  }
+
+  private long tickAtOrAfter(long deadlineNanos) {
+    long delta = deadlineNanos - origin;
+    return delta <= 0 ? 0 : (delta + tickNanos - 1) / tickNanos;
   }
 
   /** Cancels {@code node} if scheduled; otherwise does nothing. */
@@ -102,6 +123,7 @@ final class TimerWheel {
         }
       }
     }
+    inOrder.takeDue(target, due);
     if (due.isEmpty()) {
       return;
     }
@@ -117,7 +139,7 @@ final class TimerWheel {
 
   /** Scheduled nodes in all shards; for tests and stats. */
   long size() {
-    long size = 0;
+    long size = inOrder.size();
     for (Shard shard : shards) {
       shard.lock.lock();
       try {
@@ -210,12 +232,20 @@ final class TimerWheel {
           cascade(tick);
         }
         TimerNode bucket = level0[(int) (tick & (LEVEL0_SIZE - 1))];
-        for (TimerNode node = bucket.next; node != bucket; ) {
-          TimerNode next = node.next;
-          unlink(node);
-          size--;
-          due.add(node);
-          node = next;
+        TimerNode node = bucket.next;
+        if (node != bucket) {
+          // Detach the bucket whole: each node is then visited once, with no writes to its neighbours.
+          bucket.prev.next = null;
+          bucket.next = bucket;
+          bucket.prev = bucket;
+          while (node != null) {
+            TimerNode next = node.next;
+            node.prev = null;
+            node.next = null;
+            size--;
+            due.add(node);
+            node = next;
+          }
         }
         if (size == 0) {
           currentTick = target;

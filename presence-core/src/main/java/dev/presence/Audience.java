@@ -1,0 +1,128 @@
+package dev.presence;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The subscribers on this node that watch one user directly, as their {@link Edge}s in one array, and
+ * the latest public presence of the user they were offered: the user's change log, one entry deep.
+ *
+ * <p>Why: a change of a user watched by 100,000 must not take 100,000 locks. Fanout writes the change
+ * here once ({@link #publish}) and then scans the array; an edge already queued in its subscriber's
+ * batch needs nothing more, because that subscriber's flush reads {@link #latest()} when it takes the
+ * edge out of its queue. Only an edge not queued yet goes to its subscriber's monitor (to queue it and
+ * arm the flush), which happens at most once per subscriber window. The handshake is Dekker's: fanout
+ * publishes {@code latest}, then reads {@link Edge#queued}; a flush clears {@code queued}, then reads
+ * {@code latest} (all volatile), so either the flush sees the change or fanout sees the edge unqueued
+ * and queues it under the monitor.
+ *
+ * <p>The array grows by doubling and a removed edge leaves a null that a later compaction drops, so
+ * watching is amortised O(1) and readers need no lock: they read {@link #size} before {@link #slots},
+ * skip nulls and may miss an edge added while they scan (its watch reads its snapshot after it was
+ * added, so the change reaches it either way). Changes of the array are made inside the hub map's
+ * atomic section for the user, one at a time.
+ */
+final class Audience {
+  private static final VarHandle LATEST;
+
+  static {
+    try {
+      LATEST = MethodHandles.lookup().findVarHandle(Audience.class, "latest", UserPresence.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final String userId;
+  /** Slots in use, nulls included; written after the slot it publishes. */
+  private volatile int size;
+  private volatile Edge[] slots = new Edge[2];
+  /** Written in the map's atomic section: the live edges. */
+  private int live;
+  /** The newest public presence of the user fanned out here; only grows in version. */
+  @SuppressWarnings("unused") // through LATEST
+  private volatile UserPresence latest;
+
+  Audience(String userId) {
+    this.userId = userId;
+  }
+
+  // ---- changes of the array (one at a time, in the hub map's atomic section)
+
+  void add(Edge edge) {
+    Edge[] array = slots;
+    int n = size;
+    if (n == array.length) {
+      array = compacted(array, n, Math.max(2, live * 2));
+      n = live;
+      slots = array;
+    }
+    array[n] = edge;
+    edge.audienceSlot = n;
+    edge.audience = this;
+    live++;
+    size = n + 1;
+  }
+
+  /** Removes the edge; returns whether the audience is now empty. */
+  boolean remove(Edge edge) {
+    if (edge.audience == this) {
+      Edge[] array = slots;
+      int slot = edge.audienceSlot;
+      if (slot < array.length && array[slot] == edge) {
+        array[slot] = null;
+        live--;
+      }
+      edge.audience = null;
+      if (live > 0 && live * 4 < size) {
+        Edge[] smaller = compacted(array, size, live * 2);
+        slots = smaller; // readers that read the old size skip the nulls past the live ones
+        size = live;
+      }
+    }
+    return live == 0;
+  }
+
+  private static Edge[] compacted(Edge[] from, int n, int capacity) {
+    Edge[] to = new Edge[Math.max(capacity, 2)];
+    int j = 0;
+    for (int i = 0; i < n; i++) {
+      Edge edge = from[i];
+      if (edge != null) {
+        edge.audienceSlot = j;
+        to[j++] = edge;
+      }
+    }
+    return to;
+  }
+
+  // ---- fanout
+
+  /** Slots in use; read before {@link #slots()}. */
+  int size() {
+    return size;
+  }
+
+  /** The slots: edges or nulls, at least {@code Math.min(size(), length)} of them to read. */
+  Edge[] slots() {
+    return slots;
+  }
+
+  /** Makes {@code presence} the latest unless a newer one is there already (a racing remote change). */
+  void publish(UserPresence presence) {
+    while (true) {
+      UserPresence current = (UserPresence) LATEST.getVolatile(this);
+      if (current != null && current.version() >= presence.version()) {
+        return;
+      }
+      if (LATEST.compareAndSet(this, current, presence)) {
+        return;
+      }
+    }
+  }
+
+  /** The newest public presence fanned out to this audience, or null. */
+  UserPresence latest() {
+    return (UserPresence) LATEST.getVolatile(this);
+  }
+}
