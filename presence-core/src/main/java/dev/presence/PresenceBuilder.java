@@ -11,10 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Configures and builds a {@link Presence} engine. Every setting has a default; each may be set once.
@@ -59,8 +55,6 @@ public final class PresenceBuilder {
   public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
   /** Default interval between two renewals of the node lease (and sweeps of dead nodes). */
   public static final Duration DEFAULT_LEASE_RENEW_INTERVAL = Duration.ofSeconds(5);
-  /** Threads of the default store executor: as many store calls can hang before timer work queues. */
-  private static final int STORE_THREADS = 4;
   /** Default bound on how long a watch waits for the bus to confirm it before reading its snapshot. */
   public static final Duration DEFAULT_BUS_WATCH_TIMEOUT = Duration.ofSeconds(5);
   /** Default bound on how long {@code connect} and {@code setStatus} wait for their store write. */
@@ -441,151 +435,10 @@ public final class PresenceBuilder {
    * @throws IllegalArgumentException naming every setting whose value is out of range
    */
   public Presence build() {
-    return new PresenceEngine(settings());
-  }
-
-  /**
-   * Validates every setting and resolves every default into the complete settings of one engine,
-   * starting the threads the engine will own.
-   *
-   * @throws IllegalArgumentException naming every setting whose value is out of range
-   */
-  EngineSettings settings() {
-    List<String> problems = new ArrayList<>();
-    Duration grace = orDefault(this.grace, DEFAULT_GRACE);
-    Duration ttl = orDefault(heartbeatTtl, DEFAULT_HEARTBEAT_TTL);
-    Duration idle = orDefault(idleAfter, DEFAULT_IDLE_AFTER);
-    Duration resolution = orDefault(timerResolution, DEFAULT_TIMER_RESOLUTION);
-    int maxDevices = maxDevicesPerUser == null ? DEFAULT_MAX_DEVICES_PER_USER : maxDevicesPerUser;
-    if (grace.isNegative()) {
-      problems.add("grace must not be negative but was " + grace);
-    }
-    if (ttl.isNegative() || ttl.isZero()) {
-      problems.add("heartbeatTtl must be positive but was " + ttl);
-    }
-    if (idle.isNegative() || idle.isZero()) {
-      problems.add("idleAfter must be positive but was " + idle);
-    }
-    if (resolution.compareTo(Duration.ofMillis(1)) < 0 || resolution.compareTo(Duration.ofSeconds(1)) > 0) {
-      problems.add("timerResolution must be between PT0.001S and PT1S but was " + resolution);
-    }
-    if (maxDevices < 1 || maxDevices > 1024) {
-      problems.add("maxDevicesPerUser must be between 1 and 1024 but was " + maxDevices);
-    }
-    Duration flush = orDefault(flushInterval, DEFAULT_FLUSH_INTERVAL);
-    int maxSubscriptions =
-        maxSubscriptionsPerSubscriber == null ? DEFAULT_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER : maxSubscriptionsPerSubscriber;
-    int statusChanges =
-        statusChangesPerWindow == null ? DEFAULT_STATUS_CHANGES_PER_WINDOW : statusChangesPerWindow;
-    Duration statusWindow = orDefault(statusChangeWindow, DEFAULT_STATUS_CHANGE_WINDOW);
-    Duration typing = orDefault(typingTimeout, DEFAULT_TYPING_TIMEOUT);
-    Duration refresh = orDefault(typingRefreshInterval, DEFAULT_TYPING_REFRESH_INTERVAL);
-    int typingChannels = maxTypingChannelsPerUser == null ? DEFAULT_MAX_TYPING_CHANNELS_PER_USER : maxTypingChannelsPerUser;
-    if (flush.isNegative() || flush.compareTo(Duration.ofMinutes(1)) > 0) {
-      problems.add("flushInterval must be between PT0S and PT1M but was " + flush);
-    }
-    if (maxSubscriptions < 1 || maxSubscriptions > 1_000_000) {
-      problems.add("maxSubscriptionsPerSubscriber must be between 1 and 1000000 but was " + maxSubscriptions);
-    }
-    if (statusChanges < 1) {
-      problems.add("statusChangesPerWindow must be positive but was " + statusChanges);
-    }
-    if (statusWindow.isNegative() || statusWindow.isZero()) {
-      problems.add("statusChangeWindow must be positive but was " + statusWindow);
-    }
-    if (typing.isNegative() || typing.isZero()) {
-      problems.add("typingTimeout must be positive but was " + typing);
-    }
-    if (refresh.isNegative() || refresh.isZero() || refresh.compareTo(Duration.ofDays(1)) > 0) {
-      problems.add("typingRefreshInterval must be between PT0S (exclusive) and PT24H but was " + refresh);
-    }
-    Duration leaseLength = orDefault(lease, DEFAULT_LEASE);
-    Duration renewEvery = orDefault(leaseRenewInterval, DEFAULT_LEASE_RENEW_INTERVAL);
-    Duration timeout = orDefault(busWatchTimeout, DEFAULT_BUS_WATCH_TIMEOUT);
-    if (leaseLength.isNegative() || leaseLength.isZero()) {
-      problems.add("lease must be positive but was " + leaseLength);
-    }
-    if (renewEvery.isNegative() || renewEvery.isZero() || renewEvery.compareTo(leaseLength) >= 0) {
-      problems.add("leaseRenewInterval must be positive and shorter than lease (" + leaseLength + ") but was " + renewEvery);
-    }
-    if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
-      problems.add("busWatchTimeout must be between PT0.001S and PT1M but was " + timeout);
-    }
-    Duration writeTimeout = orDefault(storeTimeout, DEFAULT_STORE_TIMEOUT);
-    if (writeTimeout.compareTo(Duration.ofMillis(1)) < 0 || writeTimeout.compareTo(Duration.ofMinutes(1)) > 0) {
-      problems.add("storeTimeout must be between PT0.001S and PT1M but was " + writeTimeout);
-    }
-    if (typingChannels < 1 || typingChannels > 1000) {
-      problems.add("maxTypingChannelsPerUser must be between 1 and 1000 but was " + typingChannels);
-    }
-    if (nodeId != null) {
-      try {
-        Ids.check("nodeId", nodeId);
-      } catch (IllegalArgumentException e) {
-        problems.add(e.getMessage());
-      }
-    }
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("invalid presence settings: " + String.join("; ", problems));
-    }
-    String node = nodeId != null ? nodeId : "node-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-    ScheduledExecutorService ownedTimerThread =
-        scheduler == null
-            ? Executors.newSingleThreadScheduledExecutor(EngineSettings.daemonThreads("presence-timer-" + node))
-            : null;
-    InstantSource wallClock = clock != null ? clock : InstantSource.system();
-    // The default store lives in this JVM and follows the engine's clock; it needs no thread of its own.
-    PresenceStore resolvedStore = store != null ? store : new InMemoryPresenceStore(wallClock);
-    boolean inMemory = resolvedStore instanceof InMemoryPresenceStore;
-    ExecutorService ownedStoreThread =
-        storeExecutor == null && !inMemory
-            ? Executors.newFixedThreadPool(STORE_THREADS, EngineSettings.daemonThreads("presence-store-" + node))
-            : null;
-    Executor storeCalls = storeExecutor != null ? storeExecutor : inMemory ? Runnable::run : ownedStoreThread;
-    ExecutorService ownedDelivery =
-        deliveryExecutor == null
-            ? Executors.newCachedThreadPool(EngineSettings.daemonThreads("presence-delivery-" + node))
-            : null;
-    return new EngineSettings(
-        ticker != null ? ticker : Ticker.system(),
-        wallClock,
-        scheduler != null ? scheduler : Scheduler.of(ownedTimerThread),
-        resolvedStore,
-        bus != null ? bus : new LocalPresenceBus(),
-        aggregationPolicy != null ? aggregationPolicy : AggregationPolicy.standard(),
-        visibilityPolicy != null ? visibilityPolicy : VisibilityPolicy.everyone(),
-        deliveryExecutor != null ? deliveryExecutor : ownedDelivery,
-        listeners,
-        grace.toNanos(),
-        ttl.toNanos(),
-        idle.toNanos(),
-        resolution.toNanos(),
-        maxDevices,
-        deviceOverflow != null ? deviceOverflow : DEFAULT_DEVICE_OVERFLOW,
-        node,
-        flush.toNanos(),
-        maxSubscriptions,
-        statusChanges,
-        statusWindow.toNanos(),
-        typing.toNanos(),
-        refresh.toNanos(),
-        typingChannels,
-        leaseLength,
-        renewEvery.toNanos(),
-        storeCalls,
-        timeout.toNanos(),
-        writeTimeout.toNanos(),
-        ownedTimerThread,
-        bus == null,
-        ownedDelivery,
-        ownedStoreThread);
+    return new PresenceEngine(EngineSettings.resolve(this));
   }
 
   // ---- internals
-
-  private static Duration orDefault(Duration value, Duration fallback) {
-    return value == null ? fallback : value;
-  }
 
   private static <T> T once(String name, T current, T value) {
     Objects.requireNonNull(value, name);
