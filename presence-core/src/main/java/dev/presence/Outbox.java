@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What one subscriber has still to deliver: the edges with a pending presence, in the order they
@@ -19,6 +20,12 @@ final class Outbox {
   private final ArrayDeque<Edge> dirty = new ArrayDeque<>();
   /** Pending typing per channel and user (merged, see {@link PendingTyping}), in arrival order. */
   private final LinkedHashMap<String, PendingTyping> typing = new LinkedHashMap<>();
+  /** Counts presence changes that never went out: replaced by a newer one, or changed back. */
+  private final LongAdder coalesced;
+
+  Outbox(LongAdder coalesced) {
+    this.coalesced = coalesced;
+  }
 
   /** The key of a typing event here: one entry per channel and user. */
   static String typingKey(TypingEvent event) {
@@ -29,6 +36,9 @@ final class Outbox {
 
   /** Makes {@code presence} the edge's pending change and queues the edge. */
   void queue(Edge edge, UserPresence presence) {
+    if (edge.pending != null) {
+      coalesced.increment(); // the change still pending is replaced before it went out
+    }
     edge.pending = presence;
     enqueue(edge);
   }
@@ -62,6 +72,7 @@ final class Outbox {
       boolean forced = edge.forced;
       edge.forced = false;
       if (!forced && next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
+        coalesced.increment();
         continue; // changed and changed back within the window: nothing to tell
       }
       if (first == null) {

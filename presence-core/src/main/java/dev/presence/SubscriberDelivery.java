@@ -18,7 +18,7 @@ final class SubscriberDelivery {
   private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /** Guarded by the owner's monitor: what is still to deliver. */
-  final Outbox outbox = new Outbox();
+  final Outbox outbox;
   private final RealSubscriber owner;
   private final SubscriptionHub hub;
   private final GuardedSink sink;
@@ -34,6 +34,7 @@ final class SubscriberDelivery {
   private CloseReason closeNotice;
 
   SubscriberDelivery(RealSubscriber owner, SubscriptionHub hub, PresenceSink sink) {
+    this.outbox = new Outbox(hub.coalesced);
     this.owner = owner;
     this.hub = hub;
     this.sink = new GuardedSink(sink, hub.sinkFailures, owner.watcherUserId());
@@ -143,9 +144,11 @@ final class SubscriberDelivery {
   private void deliver(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     try {
       if (typingBatch != null) {
+        hub.deliveries.add(typingBatch.size());
         sink.onTyping(typingBatch);
       }
       if (presenceBatch != null) {
+        hub.deliveries.add(presenceBatch.size());
         sink.onPresence(presenceBatch);
       }
     } finally {

@@ -45,6 +45,10 @@ final class SubscriptionHub {
   final long busWatchTimeoutNanos;
   /** Counts sink failures, for the subscribers' {@link GuardedSink}s. */
   final LongAdder sinkFailures;
+  /** Counts what the hub's parts hand to sinks, coalesce away and refuse for a limit ({@link EngineStats}). */
+  final LongAdder deliveries;
+  final LongAdder coalesced;
+  final LongAdder limitRejections;
 
   private final ExecutorService ownedDelivery;
   private final TimerWheel wheel;
@@ -66,6 +70,9 @@ final class SubscriptionHub {
     this.storeCalls = settings.storeCalls();
     this.busWatchTimeoutNanos = settings.busWatchTimeoutNanos();
     this.sinkFailures = stats.sinkFailures;
+    this.deliveries = stats.deliveries;
+    this.coalesced = stats.coalesced;
+    this.limitRejections = stats.limitRejections;
     this.delivery = settings.delivery();
     this.ownedDelivery = settings.ownedDelivery();
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
@@ -73,7 +80,7 @@ final class SubscriptionHub {
     this.visibility =
         new Visibility(new GuardedVisibility(settings.visibility(), stats.visibilityFailures), store);
     this.channels = new Channels(store, bus, visibility, this::resyncWhenConfirmed);
-    this.typing = new Typing(channels, visibility, bus, wheel, settings);
+    this.typing = new Typing(channels, visibility, bus, wheel, settings, limitRejections);
   }
 
   // ---- subscribers

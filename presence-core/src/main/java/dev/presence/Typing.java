@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,7 @@ final class Typing {
   private final long timeoutNanos;
   private final long refreshNanos;
   private final int maxChannels;
+  private final LongAdder limitRejections;
   /** User id → channels it is typing in now. */
   private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
 
@@ -44,7 +46,8 @@ final class Typing {
       Visibility visibility,
       GuardedBus bus,
       TimerWheel wheel,
-      EngineSettings settings) {
+      EngineSettings settings,
+      LongAdder limitRejections) {
     this.channels = channels;
     this.visibility = visibility;
     this.store = settings.store();
@@ -55,6 +58,7 @@ final class Typing {
     this.timeoutNanos = settings.typingTimeoutNanos();
     this.refreshNanos = settings.typingRefreshNanos();
     this.maxChannels = settings.maxTypingChannelsPerUser();
+    this.limitRejections = limitRejections;
   }
 
   // ---- keystrokes
@@ -218,6 +222,7 @@ final class Typing {
           return channelsTyped;
         });
     if (rejected[0]) {
+      limitRejections.increment();
       throw new LimitExceededException(
           "user "
               + Ids.shown(userId)

@@ -1,0 +1,6 @@
+/**
+ * Micrometer metrics for a presence engine: {@link dev.presence.micrometer.PresenceMetrics}. Needs
+ * {@code io.micrometer:micrometer-core}, an optional dependency of presence-core; no other package of
+ * the engine uses it.
+ */
+package dev.presence.micrometer;
