@@ -22,6 +22,11 @@ final class Outbox {
   private final LinkedHashMap<String, PendingTyping> typing = new LinkedHashMap<>();
   /** Counts presence changes that never went out: replaced by a newer one, or changed back. */
   private final LongAdder coalesced;
+  /**
+   * Such changes since the last batch, added to {@link #coalesced} once per batch: a plain field under
+   * the monitor, so an offer that replaces a pending change costs no atomic operation.
+   */
+  private long coalescedHere;
 
   Outbox(LongAdder coalesced) {
     this.coalesced = coalesced;
@@ -37,7 +42,7 @@ final class Outbox {
   /** Makes {@code presence} the edge's pending change and queues the edge. */
   void queue(Edge edge, UserPresence presence) {
     if (edge.pending != null) {
-      coalesced.increment(); // the change still pending is replaced before it went out
+      coalescedHere++; // the change still pending is replaced before it went out
     }
     edge.pending = presence;
     enqueue(edge);
@@ -72,7 +77,7 @@ final class Outbox {
       boolean forced = edge.forced;
       edge.forced = false;
       if (!forced && next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
-        coalesced.increment();
+        coalescedHere++;
         continue; // changed and changed back within the window: nothing to tell
       }
       if (first == null) {
@@ -85,6 +90,7 @@ final class Outbox {
       }
       batch.add(next);
     }
+    publishCoalesced();
     return batch != null ? Collections.unmodifiableList(batch) : first != null ? Collections.singletonList(first) : null;
   }
 
@@ -157,7 +163,15 @@ final class Outbox {
     }
   }
 
+  private void publishCoalesced() {
+    if (coalescedHere != 0) {
+      coalesced.add(coalescedHere);
+      coalescedHere = 0;
+    }
+  }
+
   void clear() {
+    publishCoalesced();
     dirty.clear();
     typing.clear();
   }
