@@ -18,6 +18,9 @@ import org.springframework.context.annotation.Configuration;
 @EnableConfigurationProperties(PresenceProperties.class)
 public class PresenceConfiguration {
 
+  /** Made by Spring, as a configuration class. */
+  public PresenceConfiguration() {}
+
   /**
    * Where presence is kept: in memory, one node. A cluster would use presence-redis's store and bus.
    *

@@ -11,6 +11,9 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 @SpringBootApplication
 public class PresenceExampleApplication {
 
+  /** Made by Spring Boot, as its configuration class. */
+  public PresenceExampleApplication() {}
+
   /**
    * Starts the application.
    *
