@@ -125,7 +125,8 @@ final class ChatSocket implements PresenceSink {
 
   void close(int code, String reason) {
     try {
-      session.close(new CloseStatus(code, reason));
+      // A close frame's reason has at most 123 bytes; ours are ASCII.
+      session.close(new CloseStatus(code, reason.length() > 120 ? reason.substring(0, 120) : reason));
     } catch (IOException | RuntimeException e) {
       log.debug("close of {} failed", userId(), e);
     }
