@@ -1,5 +1,6 @@
 package dev.presence;
 
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -21,6 +22,23 @@ final class EngineStats {
   final LongAdder visibilityFailures = new LongAdder();
   final LongAdder busFailures = new LongAdder();
   final LongAdder storeFailures = new LongAdder();
+  final LongAdder deliveries = new LongAdder();
+  final LongAdder coalesced = new LongAdder();
+  final LongAdder limitRejections = new LongAdder();
+  final StoreCallTimer storeCalls = new StoreCallTimer();
+
+  /** Count, total and maximum of store call times: a timer with no histogram, so recording allocates nothing. */
+  static final class StoreCallTimer {
+    final LongAdder count = new LongAdder();
+    final LongAdder totalNanos = new LongAdder();
+    final LongAccumulator maxNanos = new LongAccumulator(Math::max, 0);
+
+    void record(long nanos) {
+      count.increment();
+      totalNanos.add(nanos);
+      maxNanos.accumulate(nanos);
+    }
+  }
 
   /** Moves a user from the gauge of one aggregate to another's (OFFLINE has none). */
   void counted(PresenceState from, PresenceState to) {
@@ -59,6 +77,12 @@ final class EngineStats {
         sinkFailures.sum(),
         visibilityFailures.sum(),
         busFailures.sum(),
-        storeFailures.sum());
+        storeFailures.sum(),
+        deliveries.sum(),
+        coalesced.sum(),
+        limitRejections.sum(),
+        storeCalls.count.sum(),
+        storeCalls.totalNanos.sum(),
+        storeCalls.maxNanos.get());
   }
 }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What one subscriber has still to deliver: the edges with a pending presence, in the order they
@@ -22,6 +23,17 @@ final class Outbox {
    * on first use, as most subscribers never watch a channel.
    */
   private LinkedHashMap<String, PendingTyping> typing;
+  /** Counts presence changes that never went out: replaced by a newer one, or changed back. */
+  private final LongAdder coalesced;
+  /**
+   * Such changes since the last batch, added to {@link #coalesced} once per batch: a plain field under
+   * the monitor, so an offer that replaces a pending change costs no atomic operation.
+   */
+  private long coalescedHere;
+
+  Outbox(LongAdder coalesced) {
+    this.coalesced = coalesced;
+  }
 
   /** The key of a typing event here: one entry per channel and user. */
   static String typingKey(TypingEvent event) {
@@ -32,6 +44,9 @@ final class Outbox {
 
   /** Makes {@code presence} the edge's pending change and queues the edge. */
   void queue(Edge edge, UserPresence presence) {
+    if (edge.pending != null) {
+      coalescedHere++; // the change still pending is replaced before it went out
+    }
     edge.pending = presence;
     enqueue(edge);
   }
@@ -105,6 +120,7 @@ final class Outbox {
       edge.forced = false;
       edge = following;
       if (!forced && next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
+        coalescedHere++;
         continue; // changed and changed back within the window: nothing to tell
       }
       if (first == null) {
@@ -117,6 +133,7 @@ final class Outbox {
       }
       batch.add(next);
     }
+    publishCoalesced();
     return batch != null ? Collections.unmodifiableList(batch) : first != null ? Collections.singletonList(first) : null;
   }
 
@@ -198,7 +215,15 @@ final class Outbox {
     }
   }
 
+  private void publishCoalesced() {
+    if (coalescedHere != 0) {
+      coalesced.add(coalescedHere);
+      coalescedHere = 0;
+    }
+  }
+
   void clear() {
+    publishCoalesced();
     dirtyHead = null;
     dirtyTail = null;
     if (typing != null) {

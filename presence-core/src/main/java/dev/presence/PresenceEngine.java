@@ -113,8 +113,8 @@ final class PresenceEngine implements Presence {
     this.bus = new GuardedBus(connection, stats.busFailures);
     this.hub = new SubscriptionHub(settings, wheel, bus, stats, run);
     Changes changes = new Changes(stats, listeners, hub, bus, store.publishesChanges());
-    UserWrites writes = new UserWrites(settings, wheel, users, run, stats.storeFailures);
-    this.status = new StatusControl(users, wheel, changes, writes, run, settings);
+    UserWrites writes = new UserWrites(settings, wheel, users, run, stats.storeFailures, stats.storeCalls);
+    this.status = new StatusControl(users, wheel, changes, writes, run, settings, stats.limitRejections);
     changes.follow(status);
     this.devices = new DeviceLifecycle(settings, users, wheel, changes, status, writes, hub, listeners, stats, run);
     this.ownedStoreThread = settings.ownedStoreThread();
@@ -165,7 +165,12 @@ final class PresenceEngine implements Presence {
     Ids.check("deviceId", deviceId);
     Objects.requireNonNull(info, "info");
     run.checkOpen();
-    return devices.connect(userId, deviceId, info, listener);
+    try {
+      return devices.connect(userId, deviceId, info, listener);
+    } catch (LimitExceededException e) {
+      stats.limitRejections.increment();
+      throw e;
+    }
   }
 
   @Override

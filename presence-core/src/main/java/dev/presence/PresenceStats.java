@@ -26,6 +26,16 @@ package dev.presence;
  *     attempt of a queued write (claims, idle changes, removals, statuses, status expiries,
  *     re-asserts), lease renewals and sweeps; a read made for a caller that fails is thrown to that
  *     caller instead
+ * @param deliveries presence entries and typing events handed to sinks (one per entry of a batch)
+ * @param coalesced presence changes coalesced away before delivery: replaced by a newer change to the
+ *     same user within a flush window, or changed back to what the subscriber last got; counted when
+ *     the subscriber's next batch is made (or it closes)
+ * @param limitRejections calls refused with a {@link LimitExceededException} (devices per user,
+ *     status changes, typing channels, subscriptions)
+ * @param storeCalls store writes sent, each attempt counted (see {@link #storeFailures()})
+ * @param storeCallNanos the total time of those writes from call to completion, in nanoseconds of the
+ *     engine's ticker
+ * @param storeCallMaxNanos the longest of those writes since the engine started, in nanoseconds
  */
 public record PresenceStats(
     long devicesConnected,
@@ -42,4 +52,10 @@ public record PresenceStats(
     long sinkFailures,
     long visibilityFailures,
     long busFailures,
-    long storeFailures) {}
+    long storeFailures,
+    long deliveries,
+    long coalesced,
+    long limitRejections,
+    long storeCalls,
+    long storeCallNanos,
+    long storeCallMaxNanos) {}

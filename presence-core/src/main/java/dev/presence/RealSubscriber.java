@@ -203,6 +203,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
   private void checkLimit(int adding) {
     int max = hub.maxSubscriptions;
     if (adding > 0 && directCount + channels.size() + adding > max) {
+      hub.limitRejections.increment();
       throw new LimitExceededException(
           "subscriber of "
               + Ids.shown(watcherUserId)

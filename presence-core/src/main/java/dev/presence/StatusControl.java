@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ final class StatusControl {
   private final java.util.concurrent.Executor storeCalls;
   private final int changesPerWindow;
   private final long changeWindowNanos;
+  private final LongAdder limitRejections;
 
   StatusControl(
       Users users,
@@ -44,7 +46,8 @@ final class StatusControl {
       Changes changes,
       UserWrites writes,
       RunState run,
-      EngineSettings settings) {
+      EngineSettings settings,
+      LongAdder limitRejections) {
     this.users = users;
     this.writes = writes;
     this.ticker = settings.ticker();
@@ -55,6 +58,7 @@ final class StatusControl {
     this.run = run;
     this.changesPerWindow = settings.statusChangesPerWindow();
     this.changeWindowNanos = settings.statusChangeWindowNanos();
+    this.limitRejections = limitRejections;
   }
 
   // ---- setting
@@ -123,6 +127,7 @@ final class StatusControl {
       double tokens = TokenBucket.available(session.statusTokens, changesPerWindow, changeWindowNanos, now);
       if (tokens < 1) {
         long waitMillis = TokenBucket.millisUntilOne(tokens, changesPerWindow, changeWindowNanos);
+        limitRejections.increment();
         throw new LimitExceededException(
             "device "
                 + Ids.shown(session.deviceId)

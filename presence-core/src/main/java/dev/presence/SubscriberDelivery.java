@@ -20,7 +20,7 @@ final class SubscriberDelivery implements Runnable {
   private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /** Guarded by the owner's monitor: what is still to deliver. */
-  final Outbox outbox = new Outbox();
+  final Outbox outbox;
   private final RealSubscriber owner;
   private final SubscriptionHub hub;
   private final GuardedSink sink;
@@ -39,6 +39,7 @@ final class SubscriberDelivery implements Runnable {
   private CloseReason closeNotice;
 
   SubscriberDelivery(RealSubscriber owner, SubscriptionHub hub, PresenceSink sink) {
+    this.outbox = new Outbox(hub.coalesced);
     this.owner = owner;
     this.hub = hub;
     this.sink = new GuardedSink(sink, hub.sinkFailures, owner.watcherUserId());
@@ -180,9 +181,11 @@ final class SubscriberDelivery implements Runnable {
     List<UserPresence> presenceBatch = presenceInFlight;
     try {
       if (typingBatch != null) {
+        hub.deliveries.add(typingBatch.size());
         sink.onTyping(typingBatch);
       }
       if (presenceBatch != null) {
+        hub.deliveries.add(presenceBatch.size());
         sink.onPresence(presenceBatch);
       }
     } finally {

@@ -47,6 +47,10 @@ final class SubscriptionHub {
   final long busWatchTimeoutNanos;
   /** Counts sink failures, for the subscribers' {@link GuardedSink}s. */
   final LongAdder sinkFailures;
+  /** Counts what the hub's parts hand to sinks, coalesce away and refuse for a limit ({@link EngineStats}). */
+  final LongAdder deliveries;
+  final LongAdder coalesced;
+  final LongAdder limitRejections;
 
   private final ExecutorService ownedDelivery;
   private final TimerWheel wheel;
@@ -74,6 +78,9 @@ final class SubscriptionHub {
     this.storeCalls = settings.storeCalls();
     this.busWatchTimeoutNanos = settings.busWatchTimeoutNanos();
     this.sinkFailures = stats.sinkFailures;
+    this.deliveries = stats.deliveries;
+    this.coalesced = stats.coalesced;
+    this.limitRejections = stats.limitRejections;
     this.delivery = settings.delivery();
     this.ownedDelivery = settings.ownedDelivery();
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
@@ -82,7 +89,7 @@ final class SubscriptionHub {
     this.publicView = policy.allowsEveryone();
     this.visibility = new Visibility(policy, store);
     this.channels = new Channels(store, bus, visibility, this::resyncWhenConfirmed);
-    this.typing = new Typing(channels, visibility, bus, wheel, settings);
+    this.typing = new Typing(channels, visibility, bus, wheel, settings, limitRejections);
   }
 
   // ---- subscribers
@@ -381,9 +388,14 @@ final class SubscriptionHub {
     n = Math.min(n, slots.length);
     RealSubscriber[] toArm = null; // flushes to schedule, a batch at a time (one lock per batch)
     int arming = 0;
+    int replaced = 0; // pending changes this one replaces before they went out: counted once per change
     for (int i = 0; i < n; i++) {
       Edge edge = slots[i];
-      if (edge == null || (publicChange && !edge.own && edge.queued)) {
+      if (edge == null) {
+        continue;
+      }
+      if (publicChange && !edge.own && edge.queued) {
+        replaced++;
         continue;
       }
       boolean arm =
@@ -403,6 +415,9 @@ final class SubscriptionHub {
     }
     if (arming > 0) {
       scheduleFlushes(toArm, arming);
+    }
+    if (replaced > 0) {
+      coalesced.add(replaced);
     }
   }
 

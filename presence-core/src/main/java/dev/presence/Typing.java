@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,7 @@ final class Typing {
   /** How far ahead of its sending each start or refresh puts its expiry. */
   private final long expiryNanos;
   private final int maxChannels;
+  private final LongAdder limitRejections;
   /** User id → channels it is typing in now. */
   private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
 
@@ -62,7 +64,8 @@ final class Typing {
       Visibility visibility,
       GuardedBus bus,
       TimerWheel wheel,
-      EngineSettings settings) {
+      EngineSettings settings,
+      LongAdder limitRejections) {
     this.channels = channels;
     this.visibility = visibility;
     this.store = settings.store();
@@ -74,6 +77,7 @@ final class Typing {
     this.marginNanos = settings.flushNanos() + settings.tickNanos() + DELIVERY_SLACK_NANOS;
     this.expiryNanos = timeoutNanos + settings.typingRefreshNanos() + marginNanos;
     this.maxChannels = settings.maxTypingChannelsPerUser();
+    this.limitRejections = limitRejections;
   }
 
   // ---- keystrokes
@@ -240,6 +244,7 @@ final class Typing {
           return channelsTyped;
         });
     if (rejected[0]) {
+      limitRejections.increment();
       throw new LimitExceededException(
           "user "
               + Ids.shown(userId)

@@ -50,13 +50,20 @@ final class UserWrites {
   private final Users users;
   private final RunState run;
   private final LongAdder failures;
+  private final EngineStats.StoreCallTimer callTimes;
   private final long timeoutNanos;
   /** What to run when the store fenced this node (renew the lease now); set once by the engine. */
   private volatile Runnable onFenced = () -> {};
   /** What to run with no lock held after a write completed later (tell closed connections). */
   private volatile Runnable afterCommit = () -> {};
 
-  UserWrites(EngineSettings settings, TimerWheel wheel, Users users, RunState run, LongAdder failures) {
+  UserWrites(
+      EngineSettings settings,
+      TimerWheel wheel,
+      Users users,
+      RunState run,
+      LongAdder failures,
+      EngineStats.StoreCallTimer callTimes) {
     this.store = settings.store();
     this.policy = settings.policy();
     this.storeCalls = settings.storeCalls();
@@ -66,6 +73,7 @@ final class UserWrites {
     this.users = users;
     this.run = run;
     this.failures = failures;
+    this.callTimes = callTimes;
   }
 
   void wire(Runnable onFenced, Runnable afterCommit) {
@@ -202,6 +210,7 @@ final class UserWrites {
     Runnable call =
         () -> {
           CompletionStage<StoreUpdate> stage;
+          long sent = ticker.read();
           try {
             stage = store.applyAsync(entry.userId, mutation, policy);
           } catch (RuntimeException e) {
@@ -209,9 +218,12 @@ final class UserWrites {
           }
           CompletableFuture<StoreUpdate> result = stage.toCompletableFuture();
           if (result.isDone()) {
+            callTimes.record(ticker.read() - sent);
             result.whenComplete((update, error) -> completed(entry, write, update, error));
           } else {
-            // Committing takes the user lock and calls listeners: never on the store's own I/O thread.
+            // Timed on the store's thread, where it completed; committing takes the user lock and
+            // calls listeners: never on the store's own I/O thread.
+            result.whenComplete((update, error) -> callTimes.record(ticker.read() - sent));
             result.whenCompleteAsync((update, error) -> completed(entry, write, update, error), storeCalls);
           }
         };

@@ -287,7 +287,9 @@ class BadInputTest {
         .hasMessageContaining("maxDevicesPerUser")
         .hasMessageContaining("is 2");
 
-    assertThat(h.stats()).isEqualTo(before);
+    // nothing changed but the count of rejections
+    assertThat(h.stats()).usingRecursiveComparison().ignoringFields("limitRejections").isEqualTo(before);
+    assertThat(h.stats().limitRejections()).isEqualTo(before.limitRejections() + 1);
     assertThat(h.get("alice")).isEqualTo(alice);
     assertThat(h.engine().store.get("alice").devices()).isEqualTo(devicesBefore);
     assertThat(h.presence.heartbeat("alice", "tablet")).isFalse();

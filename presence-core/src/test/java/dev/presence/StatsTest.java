@@ -1,14 +1,28 @@
 package dev.presence;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.presence.spi.AggregationPolicy;
+import dev.presence.spi.InMemoryPresenceStore;
+import dev.presence.spi.PresenceStore;
+import dev.presence.spi.StoreMutation;
+import dev.presence.spi.StoreUpdate;
+import dev.presence.testkit.ForwardingPresenceStore;
+import dev.presence.testkit.ManualTime;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The stats snapshot: gauges of this node's devices and users, and counters since start. */
 class StatsTest {
   private final Harness h = Harness.start();
+  /** Time that passes inside store calls, on top of the manual time. */
+  private final AtomicLong ticks = new AtomicLong();
 
   @AfterEach
   void close() {
@@ -17,7 +31,7 @@ class StatsTest {
 
   @Test
   void aFreshEngineCountsNothing() {
-    assertThat(h.stats()).isEqualTo(new PresenceStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    assertThat(h.stats()).isEqualTo(new PresenceStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
   }
 
   @Test
@@ -109,6 +123,118 @@ class StatsTest {
 
     phone.setIdle(true);
     assertGauges(1, 0, 0, 1, 0);
+  }
+
+  @Test
+  void deliveriesCountEachEntryHandedToASinkAndCoalescedCountsEachChangeThatNeverWentOut() {
+    try (Harness flushed = Harness.start(b -> b.deliveryExecutor(Runnable::run).flushInterval(Duration.ofSeconds(1)))) {
+      DeviceConnection alice = flushed.presence.connect("alice", "phone");
+      flushed.presence.connect("carol", "phone");
+      RecordingSink sink = new RecordingSink(flushed.time);
+      flushed.presence.subscribe("bob", sink).watchUsers(List.of("alice", "carol"));
+      flushed.advanceSeconds(1);
+
+      alice.setIdle(true); // replaced by the next change before the flush: coalesced 1
+      alice.setIdle(false); // the same as bob last got: coalesced 2 at the flush
+      flushed.advanceSeconds(1);
+      assertThat(sink.isUntouched()).isTrue();
+      assertThat(flushed.stats().coalesced()).isEqualTo(2);
+      assertThat(flushed.stats().deliveries()).isZero();
+
+      alice.setIdle(true);
+      flushed.presence.setStatus("carol", StatusMode.DND);
+      flushed.advanceSeconds(1); // one batch of two entries
+
+      assertThat(sink.changes()).hasSize(2);
+      assertThat(flushed.stats().deliveries()).isEqualTo(2);
+      assertThat(flushed.stats().coalesced()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void typingEventsHandedToASinkCountAsDeliveries() {
+    try (Harness inline = Harness.start(b -> b.deliveryExecutor(Runnable::run))) {
+      inline.presence.joinChannel("room", "alice");
+      inline.presence.joinChannel("room", "bob");
+      inline.presence.connect("alice", "phone");
+      RecordingSink sink = new RecordingSink(inline.time);
+      inline.presence.subscribe("bob", sink).watchChannel("room");
+      long before = inline.stats().deliveries();
+
+      inline.presence.typing("alice", "phone", "room");
+
+      assertThat(sink.typed()).hasSize(1);
+      assertThat(inline.stats().deliveries()).isEqualTo(before + 1);
+    }
+  }
+
+  @Test
+  void everyLimitThatRefusesACallIsCounted() {
+    try (Harness limited =
+        Harness.start(
+            b ->
+                b.maxDevicesPerUser(1)
+                    .maxSubscriptionsPerSubscriber(1)
+                    .maxTypingChannelsPerUser(1)
+                    .statusChangeLimit(1, Duration.ofSeconds(10)))) {
+      DeviceConnection phone = limited.presence.connect("alice", "phone");
+      assertThatThrownBy(() -> limited.presence.connect("alice", "laptop"))
+          .isInstanceOf(LimitExceededException.class);
+      assertThat(limited.stats().limitRejections()).isEqualTo(1);
+
+      phone.setStatus(StatusMode.DND, null, null);
+      assertThatThrownBy(() -> phone.setStatus(StatusMode.AUTO, null, null))
+          .isInstanceOf(LimitExceededException.class);
+      assertThat(limited.stats().limitRejections()).isEqualTo(2);
+
+      limited.presence.joinChannel("one", "alice");
+      limited.presence.joinChannel("two", "alice");
+      phone.typing("one");
+      assertThatThrownBy(() -> phone.typing("two")).isInstanceOf(LimitExceededException.class);
+      assertThat(limited.stats().limitRejections()).isEqualTo(3);
+
+      Subscriber subscriber = limited.presence.subscribe("bob", new RecordingSink(limited.time));
+      assertThatThrownBy(() -> subscriber.watchUsers(List.of("alice", "carol")))
+          .isInstanceOf(LimitExceededException.class);
+      assertThat(limited.stats().limitRejections()).isEqualTo(4);
+      assertThat(limited.stats().connects()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void storeCallsAreTimedOnTheEngineTickerWithTheirCountTotalAndLongest() {
+    ManualTime time = new ManualTime(Harness.START);
+    long[] callMillis = {3, 7, 2};
+    int[] calls = {0};
+    PresenceStore slow =
+        new ForwardingPresenceStore(new InMemoryPresenceStore(time)) {
+          @Override
+          public CompletionStage<StoreUpdate> applyAsync(
+              String userId, StoreMutation mutation, AggregationPolicy policy) {
+            // The ticker is read before and after the call; the call's time passes in between.
+            ticks.addAndGet(TimeUnit.MILLISECONDS.toNanos(callMillis[calls[0]++ % callMillis.length]));
+            return super.applyAsync(userId, mutation, policy);
+          }
+        };
+    try (Presence presence =
+        Presence.builder()
+            .ticker(() -> time.read() + ticks.get())
+            .clock(time)
+            .scheduler(time)
+            .storeExecutor(Runnable::run)
+            .store(slow)
+            .build()) {
+      presence.connect("alice", "phone"); // 3 ms
+      presence.setStatus("alice", StatusMode.DND); // 7 ms
+      presence.disconnect("alice", "phone");
+      time.advanceSeconds(11); // grace ends: the device is removed, 2 ms
+
+      PresenceStats stats = presence.stats();
+      assertThat(stats.storeCalls()).isEqualTo(calls[0]).isEqualTo(3);
+      assertThat(stats.storeCallNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(12));
+      assertThat(stats.storeCallMaxNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(7));
+      assertThat(stats.storeFailures()).isZero();
+    }
   }
 
   private void assertGauges(long connected, long inGrace, long online, long idle, long dnd) {

@@ -1,6 +1,7 @@
 /**
- * Micrometer metrics for a presence engine. Only this package uses Micrometer, an optional dependency:
- * an application that does not use it needs no Micrometer jar.
+ * Micrometer metrics for a presence engine: {@link dev.presence.micrometer.PresenceMetrics}. Needs
+ * {@code io.micrometer:micrometer-core}, an optional dependency of presence-core; no other package of
+ * the engine uses it.
  */
 @NullMarked
 package dev.presence.micrometer;

@@ -2,7 +2,10 @@ package dev.presence.redis;
 
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
@@ -19,10 +22,14 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One shared Lettuce connection, standalone or cluster, with the client that made it when this
@@ -35,6 +42,17 @@ final class RedisConnector implements AutoCloseable {
   private final StatefulConnection<String, String> connection;
   private final RedisClusterAsyncCommands<String, String> async;
   private final boolean cluster;
+  /** Commands sent through this connector ({@link RedisStats#commands()}). */
+  private final LongAdder commands = new LongAdder();
+  /** Connections of the client made again after they were lost ({@link RedisStats#reconnects()}). */
+  private final LongAdder reconnects = new LongAdder();
+  private final RedisConnectionStateListener reconnectCounter =
+      new RedisConnectionStateListener() {
+        @Override
+        public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+          reconnects.increment();
+        }
+      };
 
   private RedisConnector(
       AbstractRedisClient ownedClient,
@@ -45,8 +63,45 @@ final class RedisConnector implements AutoCloseable {
     this.ownedClient = ownedClient;
     this.client = client;
     this.connection = connection;
-    this.async = async;
+    this.async = counting(async, commands);
     this.cluster = cluster;
+    client.addListener(reconnectCounter); // added once connected: the first connections are not counted
+  }
+
+  /**
+   * The commands, counting each one sent (each method that returns a {@link RedisFuture}). A proxy
+   * costs far less than the round trip of the command it counts.
+   */
+  @SuppressWarnings("unchecked")
+  private static RedisClusterAsyncCommands<String, String> counting(
+      RedisClusterAsyncCommands<String, String> target, LongAdder commands) {
+    return (RedisClusterAsyncCommands<String, String>)
+        Proxy.newProxyInstance(
+            RedisClusterAsyncCommands.class.getClassLoader(),
+            new Class<?>[] {RedisClusterAsyncCommands.class},
+            (proxy, method, args) -> {
+              if (RedisFuture.class.isAssignableFrom(method.getReturnType())) {
+                commands.increment();
+              }
+              try {
+                return method.invoke(target, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  /** Counts a command sent on another connection of this connector (pub/sub). */
+  void commandSent() {
+    commands.increment();
+  }
+
+  long commands() {
+    return commands.sum();
+  }
+
+  long reconnects() {
+    return reconnects.sum();
   }
 
   /** Connects with the application's own client, whose options are the application's. */
@@ -192,6 +247,7 @@ final class RedisConnector implements AutoCloseable {
 
   @Override
   public void close() {
+    client.removeListener(reconnectCounter);
     connection.close();
     if (ownedClient != null) {
       ownedClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));

@@ -31,6 +31,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +67,8 @@ public final class RedisPresenceBus implements PresenceBus {
   private final ScheduledExecutorService scheduler;
   private final RedisConnectionStateListener reconnects;
   private volatile boolean closed;
+  /** Resyncs handed to the engine after a reconnect or a failed subscription ({@link RedisStats#resyncs()}). */
+  private final LongAdder resyncs = new LongAdder();
 
   private RedisPresenceBus(RedisConnector connector, RedisKeys keys, Duration timeout) {
     this.connector = connector;
@@ -160,6 +163,17 @@ public final class RedisPresenceBus implements PresenceBus {
     } catch (Exception e) {
       throw new IllegalStateException("a subscription failed", e);
     }
+  }
+
+  /**
+   * A snapshot of this bus's counters, for metrics ({@code RedisPresenceMetrics}).
+   *
+   * <p>Thread-safe; not atomic across counters. {@link RedisStats#leaseSweeps()} is always 0 here.
+   *
+   * @return commands sent (publishes and subscriptions), connections made again, resyncs
+   */
+  public RedisStats stats() {
+    return new RedisStats(connector.commands(), connector.reconnects(), resyncs.sum(), 0);
   }
 
   @Override
@@ -316,6 +330,7 @@ public final class RedisPresenceBus implements PresenceBus {
         }
         if (open && !toUnsubscribe.isEmpty()) {
           for (List<String> slot : bySlot(toUnsubscribe)) {
+            connector.commandSent();
             pubSub.async().sunsubscribe(slot.toArray(String[]::new));
           }
         }
@@ -332,6 +347,7 @@ public final class RedisPresenceBus implements PresenceBus {
         return;
       }
       for (List<String> slot : bySlot(channels)) {
+        connector.commandSent();
         pubSub.async().ssubscribe(slot.toArray(String[]::new)).whenComplete((ok, failure) -> {
           if (failure != null) {
             log.warn("bus: node '{}' could not subscribe to {} channels; trying again", nodeId, slot.size(), failure);
@@ -417,6 +433,7 @@ public final class RedisPresenceBus implements PresenceBus {
                   }
                   resubscribeSoon();
                 } else if (open && !users.isEmpty()) {
+                  resyncs.increment();
                   try {
                     listener.onResync(List.copyOf(users));
                   } catch (RuntimeException e) {

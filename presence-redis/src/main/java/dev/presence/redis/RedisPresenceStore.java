@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A {@link PresenceStore} in Redis (standalone or cluster), through one shared Lettuce connection.
@@ -70,6 +71,8 @@ public final class RedisPresenceStore implements PresenceStore {
   /** Tells this store's op ids apart from every other client's. */
   private final String clientId = UUID.randomUUID().toString().substring(0, 13);
   private final AtomicLong opCounter = new AtomicLong();
+  /** Lives of nodes swept ({@link RedisStats#leaseSweeps()}). */
+  private final LongAdder leaseSweeps = new LongAdder();
   /** The version of users never recorded since the store last lost its data. */
   private volatile long versionBase;
   /** Whether this store has seen the store's epoch: if it then finds none, the data was lost. */
@@ -378,6 +381,7 @@ public final class RedisPresenceStore implements PresenceStore {
    */
   private void sweepLife(
       String nodeId, String life, long aliveMillis, AggregationPolicy policy, List<StoreUpdate> changes, Membership sweeper) {
+    leaseSweeps.increment();
     StoreMutation removal = new StoreMutation.RemoveNode(nodeId, aliveMillis);
     Set<String> slots = await(redis.smembers(keys.nodeSlots(nodeId, life)));
     List<CompletableFuture<Set<String>>> indexes = new ArrayList<>();
@@ -627,6 +631,17 @@ public final class RedisPresenceStore implements PresenceStore {
   public void close() {
     connector.close();
     completions.shutdown();
+  }
+
+  /**
+   * A snapshot of this store's counters, for metrics ({@code RedisPresenceMetrics}).
+   *
+   * <p>Thread-safe; not atomic across counters. {@link RedisStats#resyncs()} is always 0 here.
+   *
+   * @return commands sent, connections made again, lives of dead nodes swept
+   */
+  public RedisStats stats() {
+    return new RedisStats(connector.commands(), connector.reconnects(), 0, leaseSweeps.sum());
   }
 
   @Override

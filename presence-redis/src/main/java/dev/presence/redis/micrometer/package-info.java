@@ -1,6 +1,7 @@
 /**
- * Micrometer metrics for the Redis store and bus. Only this package uses Micrometer, an optional
- * dependency: an application that does not use it needs no Micrometer jar.
+ * Micrometer metrics for the Redis store and bus: {@link
+ * dev.presence.redis.micrometer.RedisPresenceMetrics}. Needs {@code io.micrometer:micrometer-core}, an
+ * optional dependency of presence-redis.
  */
 @NullMarked
 package dev.presence.redis.micrometer;

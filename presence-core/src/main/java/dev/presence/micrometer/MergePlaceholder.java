@@ -1,7 +1,0 @@
-package dev.presence.micrometer;
-
-// Only so that module-info's "exports dev.presence.micrometer" compiles on the eco-docs branch: javac refuses
-// to export a package that holds no type. Delete this file when the Micrometer binder is merged.
-final class MergePlaceholder {
-  private MergePlaceholder() {}
-}
