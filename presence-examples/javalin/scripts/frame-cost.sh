@@ -3,9 +3,9 @@
 # frame a status change fanned out to a team of 10), start a fresh demo server, load it with CLIENTS WebSockets
 # sending RATE frames per second each, and print the server's CPU time per frame read or written. Loopback only;
 # ends by itself. Run from the repository root after
-#   mvn -q -pl presence-examples -am package -DskipTests
-# Usage: presence-examples/scripts/frame-cost.sh [CLIENTS=2000] [RATE=1] [SECONDS=30]
-# JFR=1 also records a flight recording of each server to presence-examples/target/frame-cost-MODE.jfr.
+#   mvn -q -pl presence-examples/javalin -am package -DskipTests
+# Usage: presence-examples/javalin/scripts/frame-cost.sh [CLIENTS=2000] [RATE=1] [SECONDS=30]
+# JFR=1 also records a flight recording of each server to presence-examples/javalin/target/frame-cost-MODE.jfr.
 # SERVER_JAVA_OPTS adds JVM options to the server (e.g. -XX:+UseParallelGC); DEMO_JAR measures another build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ rate=${2:-1}
 seconds=${3:-30}
 port=${FRAME_COST_PORT:-18182}
 jar=${DEMO_JAR:-target/presence-demo.jar}
-[ -f "$jar" ] && [ -d target/test-classes ] || { echo "build first: mvn -q -pl presence-examples -am package -DskipTests" >&2; exit 2; }
+[ -f "$jar" ] && [ -d target/test-classes ] || { echo "build first: mvn -q -pl presence-examples/javalin -am package -DskipTests" >&2; exit 2; }
 [ "$(ulimit -n)" -ge $((clients * 2 + 200)) ] || ulimit -n $((clients * 2 + 200))
 
 for mode in heartbeat status; do

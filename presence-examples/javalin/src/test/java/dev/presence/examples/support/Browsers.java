@@ -38,7 +38,7 @@ public final class Browsers {
   private static final Path CHROMIUM = Path.of(System.getProperty("presence.chromium", "/usr/bin/chromium"));
   private static final Path CHROMEDRIVER =
       Path.of(System.getProperty("presence.chromedriver", "/usr/bin/chromedriver"));
-  /** Where screenshots go: presence-examples/target/screenshots. */
+  /** Where screenshots go: presence-examples/javalin/target/screenshots. */
   public static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
   private Browsers() {}

@@ -1,6 +1,6 @@
 // presence chat demo: the client's part of the seed's design, in plain JavaScript.
 // Heartbeats, idle detection (input and tab visibility), typing debounce, reconnect with backoff and a
-// fresh snapshot. The JSON protocol is described in presence-examples/README.md.
+// fresh snapshot. The JSON protocol is described in presence-examples/javalin/README.md.
 (function () {
   'use strict';
 

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the baseline) and {@code status} (each frame switches the client between idle and online, so every
  * change goes out to the channel's members in the next presence batch).
  *
- * <p>Usage: {@code java -cp presence-examples/target/test-classes dev.presence.examples.load.FrameCost
+ * <p>Usage: {@code java -cp presence-examples/javalin/target/test-classes dev.presence.examples.load.FrameCost
  * PORT SERVER_PID CLIENTS MODE [RATE] [SECONDS]}; see {@code scripts/frame-cost.sh}. Loopback only;
  * it ends by itself. Linux only (procfs).
  */

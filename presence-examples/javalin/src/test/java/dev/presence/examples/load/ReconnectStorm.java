@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * counts for the whole network namespace, so run nothing else meanwhile). Traffic goes to 127.0.0.1
  * only, and the run ends by itself (every wait is bounded).
  *
- * <p>Usage: {@code java -cp presence-examples/target/test-classes dev.presence.examples.load.ReconnectStorm
+ * <p>Usage: {@code java -cp presence-examples/javalin/target/test-classes dev.presence.examples.load.ReconnectStorm
  * PORT CLIENTS}. Not thread-safe; one storm at a time.
  */
 public final class ReconnectStorm {

@@ -27,7 +27,7 @@ import org.eclipse.jetty.server.ServerConnector;
  * <p>Text protocol, one command per message. Client to server: {@code heartbeat}, {@code active},
  * {@code idle}, {@code typing <channel>}, {@code stop <channel>}. Server to client: {@code presence
  * <user> <STATE>} (the snapshot first, then changes), {@code typing <channel> <user>}, {@code stopped
- * <channel> <user>}. Run: {@code java -cp presence-examples/target/presence-demo.jar
+ * <channel> <user>}. Run: {@code java -cp presence-examples/javalin/target/presence-demo.jar
  * dev.presence.examples.jakarta.JakartaPresenceExample [port]}, then connect to {@code
  * ws://localhost:8081/presence/alice}.
  */
