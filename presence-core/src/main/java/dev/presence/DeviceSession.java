@@ -17,6 +17,8 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   final DeviceLifecycle lifecycle;
   final UserEntry user;
   final String deviceId;
+  /** {@link IdTable#hash(String, String)} of (user id, device id): this session's key in {@link Users#devices}. */
+  final int hash;
   final DeviceInfo info;
   /** Told once when this connection closes, or null. */
   final ConnectionListener listener;
@@ -54,6 +56,7 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
     this.lifecycle = lifecycle;
     this.user = user;
     this.deviceId = deviceId;
+    this.hash = IdTable.hash(user.userId, deviceId);
     this.info = info;
     this.listener = listener;
     this.lastHeartbeat = now;

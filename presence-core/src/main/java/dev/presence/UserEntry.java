@@ -13,6 +13,8 @@ import java.util.Arrays;
 final class UserEntry {
   private static final DeviceSession[] NONE = new DeviceSession[0];
 
+  /** Whose device index {@link #add}, {@link #replace} and {@link #remove} keep in line. */
+  final Users users;
   final String userId;
   final int shard;
   /** Devices connected or in grace on this node; replaced, never mutated. */
@@ -47,7 +49,8 @@ final class UserEntry {
   /** Guarded by this: the retry timer, made at the first failure. */
   UserWrites.Retry retry;
 
-  UserEntry(String userId, int shard) {
+  UserEntry(Users users, String userId, int shard) {
+    this.users = users;
     this.userId = userId;
     this.shard = shard;
   }
@@ -82,6 +85,7 @@ final class UserEntry {
     DeviceSession[] grown = Arrays.copyOf(current, current.length + 1);
     grown[current.length] = device;
     devices = grown;
+    users.devices.put(device, true);
   }
 
   /** Replaces {@code old} with {@code replacement} in place. Guarded by this. */
@@ -93,6 +97,7 @@ final class UserEntry {
       }
     }
     devices = copy;
+    users.devices.put(replacement, true);
   }
 
   /** Guarded by this. */
@@ -108,6 +113,7 @@ final class UserEntry {
     if (index < 0) {
       return;
     }
+    users.devices.remove(device);
     if (current.length == 1) {
       devices = NONE;
       return;
