@@ -44,11 +44,8 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   List<RealSubscriber> subscribers;
   /** Guarded by the user lock: the status-change token bucket; null while full. */
   TokenBucket statusTokens;
-  /** Why the connection closed; null while open. Written under the user lock. */
-  volatile CloseReason closeReason;
-  /** Guarded by the user lock: when the connection closed (ticker and wall time). */
-  long disconnectedAt;
-  long disconnectedAtMillis;
+  /** Why and when the connection closed; null while open. Written under the user lock. */
+  volatile CloseStamp closed;
 
   DeviceSession(
       DeviceLifecycle lifecycle, UserEntry user, String deviceId, DeviceInfo info, long now, ConnectionListener listener) {
@@ -85,8 +82,11 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
 
   @Override
   public CloseReason closeReason() {
-    CloseReason reason = closeReason;
-    return reason == null && lifecycle.run.closed ? CloseReason.ENGINE_CLOSED : reason;
+    CloseStamp stamp = closed;
+    if (stamp != null) {
+      return stamp.reason();
+    }
+    return lifecycle.run.closed ? CloseReason.ENGINE_CLOSED : null;
   }
 
   @Override

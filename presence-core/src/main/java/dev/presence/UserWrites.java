@@ -77,6 +77,8 @@ final class UserWrites {
   static final class Retry extends TimerNode {
     final UserWrites writes;
     final UserEntry entry;
+    /** Guarded by the user lock: store failures of the head write in a row, for the back-off. */
+    int failures;
 
     Retry(UserWrites writes, UserEntry entry) {
       super(entry.shard);
@@ -252,7 +254,7 @@ final class UserWrites {
     }
     if (cause == null) {
       entry.writes.poll();
-      entry.writeFailures = 0;
+      resetFailures(entry);
       write.state = StoreWrite.LANDED;
       write.update = update;
       try {
@@ -262,7 +264,7 @@ final class UserWrites {
       }
     } else if (cause instanceof IllegalArgumentException refusal) {
       entry.writes.poll();
-      entry.writeFailures = 0;
+      resetFailures(entry);
       boolean again;
       try {
         again = write.handler.refused(entry, write, refusal);
@@ -286,13 +288,13 @@ final class UserWrites {
       if (cause instanceof NodeFencedException) {
         onFenced.run();
       }
-      int failed = ++entry.writeFailures;
+      if (entry.retry == null) {
+        entry.retry = new Retry(this, entry);
+      }
+      int failed = ++entry.retry.failures;
       long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS * failed);
       if (failed == 1) {
         log.warn("a store write of user {} failed; retrying in order", Ids.shown(entry.userId), cause);
-      }
-      if (entry.retry == null) {
-        entry.retry = new Retry(this, entry);
       }
       entry.retryPending = true;
       wheel.schedule(entry.retry, ticker.read() + delay);
@@ -300,6 +302,13 @@ final class UserWrites {
       for (StoreWrite queued : entry.writes) {
         queued.wake(); // the store is out: waiting callers (of this write or those behind it) go on
       }
+    }
+  }
+
+  /** Under the user lock: the head write settled, so the back-off starts again from its first step. */
+  private static void resetFailures(UserEntry entry) {
+    if (entry.retry != null) {
+      entry.retry.failures = 0;
     }
   }
 

@@ -38,7 +38,7 @@ final class Users {
 
   /**
    * (User id, device id) → session, for every device connected or in grace here: written only by
-   * {@link UserEntry}'s device changes, under the user lock.
+   * {@link #addDevice}, {@link #replaceDevice} and {@link #removeDevice}, under the user lock.
    */
   final IdTable<DeviceSession> devices =
       new IdTable<>() {
@@ -67,6 +67,26 @@ final class Users {
   /** The entry of a user, or null; no lock. */
   UserEntry get(String userId) {
     return byId.get(IdTable.hash(userId), userId, null);
+  }
+
+  /** Under the user lock: a new device of {@code entry}, in its list and in {@link #devices}. */
+  void addDevice(UserEntry entry, DeviceSession session) {
+    entry.add(session);
+    devices.put(session, true);
+  }
+
+  /** Under the user lock: {@code replacement} takes the place of {@code old}, the same device. */
+  void replaceDevice(UserEntry entry, DeviceSession old, DeviceSession replacement) {
+    if (entry.replace(old, replacement)) {
+      devices.put(replacement, true);
+    }
+  }
+
+  /** Under the user lock: a device leaves {@code entry}'s list and {@link #devices}. */
+  void removeDevice(UserEntry entry, DeviceSession session) {
+    if (entry.remove(session)) {
+      devices.remove(session);
+    }
   }
 
   /** The session of a device connected or in grace here, or null; no lock, no allocation. */
@@ -121,7 +141,7 @@ final class Users {
     if (entry != null) {
       return entry;
     }
-    UserEntry fresh = new UserEntry(this, userId, wheel.shardFor(userId.hashCode()));
+    UserEntry fresh = new UserEntry(userId, wheel.shardFor(userId.hashCode()));
     UserEntry raced = byId.put(fresh, false);
     return raced != null ? raced : fresh;
   }

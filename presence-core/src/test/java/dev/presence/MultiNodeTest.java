@@ -154,7 +154,7 @@ class MultiNodeTest {
       assertThat(c.get("bob")).isEqualTo(before);
       assertThat(c.stats()).isEqualTo(statsBefore);
       assertThat(store.get("bob").devices()).hasSize(2);
-      assertThat(c.engine().users.get("bob").devices).hasSize(1);
+      assertThat(c.engine().users.get("bob").devices()).hasSize(1);
     }
   }
 
