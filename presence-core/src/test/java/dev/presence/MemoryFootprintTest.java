@@ -24,7 +24,7 @@ import org.openjdk.jol.vm.VM;
 class MemoryFootprintTest {
   private static final int USERS = 10_000;
   /** Bytes per user with one device, ids excluded. */
-  static final double CEILING_USER_WITH_ONE_DEVICE = 430;
+  static final double CEILING_USER_WITH_ONE_DEVICE = 400;
   /** Bytes a second device adds. */
   static final double CEILING_DEVICE = 185;
 

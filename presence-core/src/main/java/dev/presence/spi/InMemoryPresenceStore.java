@@ -18,12 +18,13 @@ import java.util.function.Consumer;
  * per user ever seen, so that last seen and versions survive the user going offline. {@link #clear()}
  * simulates the loss of all data (a flushed or restarted server) for tests.
  *
- * <p>It keeps no index of users by node: a sweep (a node's crash or restart, rare) scans every record
- * instead, so that a user costs the store one map entry and nothing more.
+ * <p>Records live in open-addressing arrays ({@link RecordTable}), not map nodes, and there is no
+ * index of users by node: a sweep (a node's crash or restart, rare) scans every record instead. A
+ * user costs the store its record and one array slot.
  */
 public final class InMemoryPresenceStore implements PresenceStore {
   private final InstantSource clock;
-  private final ConcurrentHashMap<String, UserRecord> records = new ConcurrentHashMap<>();
+  private final RecordTable records = new RecordTable();
   /** Node id → its lease; replaced and changed only under {@link #leaseLock}, read anywhere. */
   private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
   /** Serialises joins, renewals and sweeps, so a sweep and a re-join of one node never interleave. */
@@ -57,15 +58,15 @@ public final class InMemoryPresenceStore implements PresenceStore {
     String writer = fenced && !(mutation instanceof StoreMutation.RemoveNode) ? writerOf(mutation) : null;
     UserRecord[] before = new UserRecord[1];
     UserRecord after =
-        records.compute(
+        records.update(
             userId,
-            (id, old) -> {
+            old -> {
               // Checked inside the user's atomic section: a sweep of this user is either fully
               // before this write (then the lease is already marked gone) or fully after it.
               if (writer != null) {
                 checkLease(writer);
               }
-              UserRecord previous = old == null ? UserRecord.empty(id, versionBase) : old;
+              UserRecord previous = old == null ? UserRecord.empty(userId, versionBase) : old;
               before[0] = previous;
               UserRecord next = previous.apply(mutation, policy);
               return next == previous && old == null ? null : next;
