@@ -49,7 +49,7 @@ final class Users {
 
         @Override
         String first(DeviceSession session) {
-          return session.user.userId;
+          return session.userId;
         }
 
         @Override
