@@ -46,7 +46,7 @@ final class Changes {
       }
     }
     PresenceState counted =
-        entry.devices.length == 0 ? PresenceState.OFFLINE : update.current().selfState();
+        entry.deviceCount() == 0 ? PresenceState.OFFLINE : update.current().selfState();
     if (counted != entry.countedState) {
       stats.counted(entry.countedState, counted);
       entry.countedState = counted;

@@ -101,18 +101,18 @@ final class DeviceConnects {
    */
   private StoreWrite addDevice(UserEntry entry, DeviceSession session) {
     DeviceSession victim = null;
-    if (entry.devices.length >= maxDevices) {
+    if (entry.deviceCount() >= maxDevices) {
       if (overflow == DeviceOverflow.REJECT) {
         stats.connects.decrement();
         stats.devicesConnected.decrement();
-        throw UserRecord.tooManyDevices(entry.userId, entry.devices.length, maxDevices);
+        throw UserRecord.tooManyDevices(entry.userId, entry.deviceCount(), maxDevices);
       }
       victim = leastRecentlyActive(entry, null);
     }
     boolean absorbs = entry.allInGrace();
     session.recorded = DeviceActivity.ACTIVE;
     session.absorbed = absorbs;
-    entry.add(session);
+    users.addDevice(entry, session);
     if (absorbs) {
       stats.reconnectsAbsorbed.increment();
     }
@@ -182,7 +182,7 @@ final class DeviceConnects {
     if (session.phase == DeviceSession.CONNECTED) {
       stats.devicesConnected.decrement();
       if (write.callerWaiting) {
-        session.closeReason = CloseReason.REFUSED; // nobody holds it yet: nobody to tell
+        session.closed = new CloseStamp(CloseReason.REFUSED, 0, 0); // nobody holds it yet: nobody to tell
       } else {
         lifecycle.connectionClosed(session, CloseReason.REFUSED);
       }
@@ -191,8 +191,8 @@ final class DeviceConnects {
     }
     session.phase = DeviceSession.CLOSED;
     wheel.cancel(session);
-    entry.remove(session);
-    if (entry.devices.length == 0) {
+    users.removeDevice(entry, session);
+    if (entry.deviceCount() == 0) {
       stats.counted(entry.countedState, PresenceState.OFFLINE);
       entry.countedState = PresenceState.OFFLINE;
     }
@@ -204,7 +204,7 @@ final class DeviceConnects {
    */
   private static DeviceSession leastRecentlyActive(UserEntry entry, DeviceSession except) {
     DeviceSession victim = null;
-    for (DeviceSession device : entry.devices) {
+    for (DeviceSession device : entry.devices()) {
       if (device == except || device.phase == DeviceSession.CLOSED) {
         continue;
       }
@@ -213,7 +213,7 @@ final class DeviceConnects {
       } else if ((device.phase == DeviceSession.GRACE) != (victim.phase == DeviceSession.GRACE)) {
         victim = device.phase == DeviceSession.GRACE ? device : victim;
       } else if (device.phase == DeviceSession.GRACE
-          ? device.disconnectedAt - victim.disconnectedAt < 0
+          ? device.closed.atNanos() - victim.closed.atNanos() < 0
           : device.lastActivity - victim.lastActivity < 0) {
         victim = device;
       }
@@ -231,7 +231,7 @@ final class DeviceConnects {
     }
     victim.phase = DeviceSession.CLOSED;
     wheel.cancel(victim);
-    entry.remove(victim);
+    users.removeDevice(entry, victim);
     if (wasConnected) {
       lifecycle.connectionClosed(victim, CloseReason.REPLACED);
     }
@@ -267,7 +267,7 @@ final class DeviceConnects {
     if (!fromGrace) {
       lifecycle.connectionClosed(old, CloseReason.TAKEN_OVER);
     }
-    entry.replace(old, session);
+    users.replaceDevice(entry, old, session);
     wheel.schedule(session, lifecycle.nextDeadline(session));
     if (!claims) {
       return null;

@@ -225,12 +225,12 @@ final class DeviceLifecycle {
         return false;
       }
       session.phase = DeviceSession.GRACE;
-      session.disconnectedAt = ticker.read();
-      session.disconnectedAtMillis = clock.millis();
+      long at = ticker.read();
+      session.closed = new CloseStamp(CloseReason.DISCONNECTED, at, clock.millis());
       stats.devicesConnected.decrement();
       stats.devicesInGrace.increment();
       stats.disconnects.increment();
-      wheel.schedule(session, session.disconnectedAt + graceNanos);
+      wheel.schedule(session, at + graceNanos);
       connectionClosed(session, CloseReason.DISCONNECTED);
       return true;
     }
@@ -262,10 +262,11 @@ final class DeviceLifecycle {
     synchronized (entry) {
       try {
         if (session.phase == DeviceSession.GRACE) {
-          if (now - session.disconnectedAt >= graceNanos) {
-            removeDevice(entry, session, session.disconnectedAtMillis);
+          CloseStamp disconnected = session.closed; // set with GRACE, under this lock
+          if (now - disconnected.atNanos() >= graceNanos) {
+            removeDevice(entry, session, disconnected.atMillis());
           } else {
-            wheel.schedule(session, session.disconnectedAt + graceNanos);
+            wheel.schedule(session, disconnected.atNanos() + graceNanos);
           }
         } else if (session.phase == DeviceSession.CONNECTED) {
           long silentFor = now - session.lastHeartbeat;
@@ -297,7 +298,7 @@ final class DeviceLifecycle {
     }
     session.phase = DeviceSession.CLOSED;
     wheel.cancel(session);
-    entry.remove(session);
+    users.removeDevice(entry, session);
     if (wasConnected) {
       connectionClosed(session, CloseReason.EXPIRED);
     }
@@ -362,7 +363,7 @@ final class DeviceLifecycle {
               known.mode(), known.customText(), known.statusExpiresAtMillis(), known.statusSetAtMillis(), true);
       writes.enqueue(entry, new StoreWrite(null, status, commit));
     }
-    for (DeviceSession session : entry.devices) {
+    for (DeviceSession session : entry.devices()) {
       if (session.phase == DeviceSession.CLOSED) {
         continue;
       }
@@ -390,7 +391,7 @@ final class DeviceLifecycle {
           if (refusal instanceof LimitExceededException && session.phase != DeviceSession.CLOSED) {
             // Other nodes filled the user's devices meanwhile: this connection cannot stay.
             dropStale(entry, session, CloseReason.REPLACED);
-            if (entry.devices.length == 0) {
+            if (entry.deviceCount() == 0) {
               stats.counted(entry.countedState, PresenceState.OFFLINE);
               entry.countedState = PresenceState.OFFLINE;
             }
@@ -409,7 +410,7 @@ final class DeviceLifecycle {
     }
     session.phase = DeviceSession.CLOSED;
     wheel.cancel(session);
-    entry.remove(session);
+    users.removeDevice(entry, session);
   }
 
   // ---- closing connections
@@ -422,7 +423,7 @@ final class DeviceLifecycle {
   void closeAll() {
     for (UserEntry entry : users.all()) {
       synchronized (entry) {
-        for (DeviceSession session : entry.devices) {
+        for (DeviceSession session : entry.devices()) {
           if (session.phase == DeviceSession.CONNECTED) {
             stats.devicesConnected.decrement();
             connectionClosed(session, CloseReason.ENGINE_CLOSED);
@@ -451,7 +452,12 @@ final class DeviceLifecycle {
    * listener is told once the lock is released ({@link #tellClosed}).
    */
   void connectionClosed(DeviceSession session, CloseReason reason) {
-    session.closeReason = reason;
+    CloseStamp stamp = session.closed;
+    if (stamp == null) {
+      session.closed = new CloseStamp(reason, 0, 0);
+    } else if (stamp.reason() != reason) {
+      session.closed = stamp.because(reason);
+    }
     List<RealSubscriber> bound = session.subscribers;
     session.subscribers = null;
     if (bound != null) {
@@ -469,7 +475,7 @@ final class DeviceLifecycle {
   void tellClosed() {
     DeviceSession session;
     while ((session = closedToTell.poll()) != null) {
-      listeners.onClosed(session.listener, session, session.closeReason);
+      listeners.onClosed(session.listener, session, session.closed.reason());
     }
   }
 }

@@ -210,8 +210,7 @@ final class PresenceEngine implements Presence {
       Ids.check("deviceId", deviceId);
     }
     run.checkOpen();
-    UserEntry entry = users.get(userId);
-    DeviceSession session = entry == null ? null : entry.find(deviceId);
+    DeviceSession session = users.device(userId, deviceId);
     if (session == null) {
       // Only ids that passed validation at connect are found, so validate only on a miss: a bad id
       // still gets its IllegalArgumentException, and a heartbeat pays for no scan of its ids.

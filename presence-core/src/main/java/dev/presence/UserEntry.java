@@ -6,8 +6,9 @@ import java.util.Arrays;
  * This node's state of one user: its devices here and its pending status expiry. The entry's monitor
  * is the user lock: every change of the user on this node happens under it, in order.
  *
- * <p>{@link #devices} is copy-on-write so heartbeats find a device without the lock. An entry with
- * no device, no timer and no store write pending is retired (removed from the engine's map); a thread that finds a retired
+ * <p>Heartbeats find a device without the lock through {@link Users#devices}, which {@link
+ * Users#addDevice}, {@link Users#replaceDevice} and {@link Users#removeDevice} keep in line with the
+ * entry's own list. An entry with no device, no timer and no store write pending is retired (removed from the engine's map); a thread that finds a retired
  * entry after locking it starts over with a fresh one.
  */
 final class UserEntry {
@@ -15,8 +16,11 @@ final class UserEntry {
 
   final String userId;
   final int shard;
-  /** Devices connected or in grace on this node; replaced, never mutated. */
-  volatile DeviceSession[] devices = NONE;
+  /**
+   * Devices connected or in grace on this node: null for none, the session itself for one, an array
+   * of two or more; replaced, never mutated. Written under this; read through {@link #devices()}.
+   */
+  private volatile Object devices;
   /** Guarded by this. */
   boolean retired;
   /** Guarded by this: the pending status expiry, or null. */
@@ -42,9 +46,7 @@ final class UserEntry {
   boolean retryPending;
   /** Guarded by this: a write is being sent by the lock holder (a stage completing now is inline). */
   boolean dispatching;
-  /** Guarded by this: store failures of the head write in a row, for the back-off. */
-  int writeFailures;
-  /** Guarded by this: the retry timer, made at the first failure. */
+  /** Guarded by this: the retry timer and failure count, made at the first failure. */
   UserWrites.Retry retry;
 
   UserEntry(String userId, int shard) {
@@ -52,9 +54,31 @@ final class UserEntry {
     this.shard = shard;
   }
 
-  /** The device with this id (connected or in grace), or null; safe without the lock. */
+  /**
+   * The devices connected or in grace here, in the order they came. For one device this is a new
+   * one-element array: the entry keeps a lone device without an array (most users have one), and
+   * this is never called on a hot path. Guarded by this.
+   */
+  DeviceSession[] devices() {
+    Object current = devices;
+    if (current == null) {
+      return NONE;
+    }
+    return current instanceof DeviceSession only ? new DeviceSession[] {only} : (DeviceSession[]) current;
+  }
+
+  /** How many devices are connected or in grace here. Guarded by this. */
+  int deviceCount() {
+    Object current = devices;
+    if (current == null) {
+      return 0;
+    }
+    return current instanceof DeviceSession ? 1 : ((DeviceSession[]) current).length;
+  }
+
+  /** The device with this id (connected or in grace), or null. Guarded by this. */
   DeviceSession find(String deviceId) {
-    for (DeviceSession device : devices) {
+    for (DeviceSession device : devices()) {
       if (device.deviceId.equals(deviceId)) {
         return device;
       }
@@ -64,7 +88,7 @@ final class UserEntry {
 
   /** Whether every device here is in grace (and there is at least one). Guarded by this. */
   boolean allInGrace() {
-    DeviceSession[] current = devices;
+    DeviceSession[] current = devices();
     if (current.length == 0) {
       return false;
     }
@@ -76,46 +100,72 @@ final class UserEntry {
     return true;
   }
 
-  /** Guarded by this. */
+  /** Guarded by this; only through {@link Users#addDevice}. */
   void add(DeviceSession device) {
-    DeviceSession[] current = devices;
-    DeviceSession[] grown = Arrays.copyOf(current, current.length + 1);
-    grown[current.length] = device;
-    devices = grown;
-  }
-
-  /** Replaces {@code old} with {@code replacement} in place. Guarded by this. */
-  void replace(DeviceSession old, DeviceSession replacement) {
-    DeviceSession[] copy = devices.clone();
-    for (int i = 0; i < copy.length; i++) {
-      if (copy[i] == old) {
-        copy[i] = replacement;
-      }
+    Object current = devices;
+    if (current == null) {
+      devices = device;
+    } else if (current instanceof DeviceSession only) {
+      devices = new DeviceSession[] {only, device};
+    } else {
+      DeviceSession[] array = (DeviceSession[]) current;
+      DeviceSession[] grown = Arrays.copyOf(array, array.length + 1);
+      grown[array.length] = device;
+      devices = grown;
     }
-    devices = copy;
   }
 
-  /** Guarded by this. */
-  void remove(DeviceSession device) {
-    DeviceSession[] current = devices;
+  /**
+   * Replaces {@code old} with {@code replacement} in place; returns false if {@code old} is not here.
+   * Guarded by this; only through {@link Users#replaceDevice}.
+   */
+  boolean replace(DeviceSession old, DeviceSession replacement) {
+    Object current = devices;
+    if (current == old) {
+      devices = replacement;
+    } else if (current instanceof DeviceSession[] array) {
+      DeviceSession[] copy = array.clone();
+      for (int i = 0; i < copy.length; i++) {
+        if (copy[i] == old) {
+          copy[i] = replacement;
+        }
+      }
+      devices = copy;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** Returns false if {@code device} is not here. Guarded by this; only through {@link Users#removeDevice}. */
+  boolean remove(DeviceSession device) {
+    Object current = devices;
+    if (current == device) {
+      devices = null;
+      return true;
+    }
+    if (!(current instanceof DeviceSession[] array)) {
+      return false;
+    }
     int index = -1;
-    for (int i = 0; i < current.length; i++) {
-      if (current[i] == device) {
+    for (int i = 0; i < array.length; i++) {
+      if (array[i] == device) {
         index = i;
         break;
       }
     }
     if (index < 0) {
-      return;
+      return false;
     }
-    if (current.length == 1) {
-      devices = NONE;
-      return;
+    if (array.length == 2) {
+      devices = array[1 - index];
+      return true;
     }
-    DeviceSession[] shrunk = new DeviceSession[current.length - 1];
-    System.arraycopy(current, 0, shrunk, 0, index);
-    System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
+    DeviceSession[] shrunk = new DeviceSession[array.length - 1];
+    System.arraycopy(array, 0, shrunk, 0, index);
+    System.arraycopy(array, index + 1, shrunk, index, array.length - index - 1);
     devices = shrunk;
+    return true;
   }
 
   /**
@@ -142,7 +192,7 @@ final class UserEntry {
 
   /** Whether the entry holds nothing (no device, no timer, no write pending) and may be retired. Guarded by this. */
   boolean isUnused() {
-    return devices.length == 0
+    return devices == null
         && statusTimer == null
         && !writeInFlight
         && !retryPending

@@ -85,6 +85,8 @@ final class UserWrites {
   static final class Retry extends TimerNode {
     final UserWrites writes;
     final UserEntry entry;
+    /** Guarded by the user lock: store failures of the head write in a row, for the back-off. */
+    int failures;
 
     Retry(UserWrites writes, UserEntry entry) {
       super(entry.shard);
@@ -264,7 +266,7 @@ final class UserWrites {
     }
     if (cause == null) {
       entry.writes.poll();
-      entry.writeFailures = 0;
+      resetFailures(entry);
       write.state = StoreWrite.LANDED;
       write.update = update;
       try {
@@ -274,7 +276,7 @@ final class UserWrites {
       }
     } else if (cause instanceof IllegalArgumentException refusal) {
       entry.writes.poll();
-      entry.writeFailures = 0;
+      resetFailures(entry);
       boolean again;
       try {
         again = write.handler.refused(entry, write, refusal);
@@ -298,13 +300,13 @@ final class UserWrites {
       if (cause instanceof NodeFencedException) {
         onFenced.run();
       }
-      int failed = ++entry.writeFailures;
+      if (entry.retry == null) {
+        entry.retry = new Retry(this, entry);
+      }
+      int failed = ++entry.retry.failures;
       long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS * failed);
       if (failed == 1) {
         log.warn("a store write of user {} failed; retrying in order", Ids.shown(entry.userId), cause);
-      }
-      if (entry.retry == null) {
-        entry.retry = new Retry(this, entry);
       }
       entry.retryPending = true;
       wheel.schedule(entry.retry, ticker.read() + delay);
@@ -312,6 +314,13 @@ final class UserWrites {
       for (StoreWrite queued : entry.writes) {
         queued.wake(); // the store is out: waiting callers (of this write or those behind it) go on
       }
+    }
+  }
+
+  /** Under the user lock: the head write settled, so the back-off starts again from its first step. */
+  private static void resetFailures(UserEntry entry) {
+    if (entry.retry != null) {
+      entry.retry.failures = 0;
     }
   }
 

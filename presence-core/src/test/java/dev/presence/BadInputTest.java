@@ -352,7 +352,7 @@ class BadInputTest {
     assertThat(h.get("alice")).isEqualTo(aliceBefore);
     assertThat(phone.isOpen()).isTrue();
     assertThat(h.changes).hasSize(2);
-    assertThat(h.engine().users.byId).containsOnlyKeys("alice");
+    assertThat(h.engine().users.ids()).containsExactly("alice");
   }
 
   private static List<String> listOf(String... ids) {

@@ -82,7 +82,7 @@ class DeviceConnectionTest {
     assertThat(h.stats()).isEqualTo(before);
     assertThat(h.get("nobody")).isEqualTo(UserPresence.unknown("nobody"));
     assertThat(h.state("alice")).isEqualTo(PresenceState.ONLINE);
-    assertThat(h.engine().users.byId).containsOnlyKeys("alice");
+    assertThat(h.engine().users.ids()).containsExactly("alice");
   }
 
   @Test

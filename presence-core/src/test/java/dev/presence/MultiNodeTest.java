@@ -160,7 +160,7 @@ class MultiNodeTest {
       assertThat(c.stats().limitRejections()).isEqualTo(statsBefore.limitRejections() + 1);
       assertThat(c.stats().storeCalls()).isEqualTo(statsBefore.storeCalls() + 1);
       assertThat(store.get("bob").devices()).hasSize(2);
-      assertThat(c.engine().users.get("bob").devices).hasSize(1);
+      assertThat(c.engine().users.get("bob").devices()).hasSize(1);
     }
   }
 

@@ -5,7 +5,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -18,12 +17,14 @@ import java.util.function.Consumer;
  * <p>Thread-safe; {@link #apply} is atomic per user and never blocks other users. It keeps one record
  * per user ever seen, so that last seen and versions survive the user going offline. {@link #clear()}
  * simulates the loss of all data (a flushed or restarted server) for tests.
+ *
+ * <p>Records live in open-addressing arrays ({@link RecordTable}), not map nodes, and there is no
+ * index of users by node: a sweep (a node's crash or restart, rare) scans every record instead. A
+ * user costs the store its record and one array slot.
  */
 public final class InMemoryPresenceStore implements PresenceStore {
   private final InstantSource clock;
-  private final ConcurrentHashMap<String, UserRecord> records = new ConcurrentHashMap<>();
-  /** Node id → users that have (or recently had) a device of that node: what a sweep visits. */
-  private final ConcurrentHashMap<String, Set<String>> usersByNode = new ConcurrentHashMap<>();
+  private final RecordTable records = new RecordTable();
   /** Node id → its lease; replaced and changed only under {@link #leaseLock}, read anywhere. */
   private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
   /** Serialises joins, renewals and sweeps, so a sweep and a re-join of one node never interleave. */
@@ -55,24 +56,20 @@ public final class InMemoryPresenceStore implements PresenceStore {
   }
 
   private StoreUpdate applyToRecord(String userId, StoreMutation mutation, AggregationPolicy policy, boolean fenced) {
-    String writer = writerOf(mutation);
-    boolean checkFence = fenced && !(mutation instanceof StoreMutation.RemoveNode);
+    String writer = fenced && !(mutation instanceof StoreMutation.RemoveNode) ? writerOf(mutation) : null;
     UserRecord[] before = new UserRecord[1];
     UserRecord after =
-        records.compute(
+        records.update(
             userId,
-            (id, old) -> {
+            old -> {
               // Checked inside the user's atomic section: a sweep of this user is either fully
               // before this write (then the lease is already marked gone) or fully after it.
-              if (checkFence && writer != null) {
+              if (writer != null) {
                 checkLease(writer);
               }
-              UserRecord previous = old == null ? UserRecord.empty(id, versionBase) : old;
+              UserRecord previous = old == null ? UserRecord.empty(userId, versionBase) : old;
               before[0] = previous;
               UserRecord next = previous.apply(mutation, policy);
-              if (writer != null) {
-                index(id, writer, next);
-              }
               return next == previous && old == null ? null : next;
             });
     return new StoreUpdate(before[0], after == null ? before[0] : after);
@@ -86,24 +83,7 @@ public final class InMemoryPresenceStore implements PresenceStore {
     if (mutation instanceof StoreMutation.RemoveDevice remove) {
       return remove.nodeId();
     }
-    if (mutation instanceof StoreMutation.RemoveNode removeNode) {
-      return removeNode.nodeId();
-    }
     return null;
-  }
-
-  /** Inside the user's atomic section: keeps the node's user index in line with the record. */
-  private void index(String userId, String nodeId, UserRecord record) {
-    for (DeviceRecord device : record.devices()) {
-      if (device.nodeId().equals(nodeId)) {
-        usersByNode.computeIfAbsent(nodeId, n -> ConcurrentHashMap.newKeySet()).add(userId);
-        return;
-      }
-    }
-    Set<String> users = usersByNode.get(nodeId);
-    if (users != null) {
-      users.remove(userId);
-    }
   }
 
   private void checkLease(String nodeId) {
@@ -161,12 +141,21 @@ public final class InMemoryPresenceStore implements PresenceStore {
     return new Membership(joined);
   }
 
-  /** Under the lease lock: removes a node's devices from every user it has, and buries its lease. */
+  /**
+   * Under the lease lock: removes a node's devices from every user it has, and buries its lease.
+   * Once the lease is marked gone no write of the node can add a device, so one scan of the records
+   * finds every user it has.
+   */
   private void sweepLocked(Lease lease, AggregationPolicy policy, List<StoreUpdate> changes) {
     lease.state = State.GONE; // from here on its writes are refused
-    Set<String> users = usersByNode.remove(lease.nodeId);
-    if (users == null) {
-      return;
+    List<String> users = new ArrayList<>();
+    for (UserRecord record : records.values()) {
+      for (DeviceRecord device : record.devices()) {
+        if (device.nodeId().equals(lease.nodeId)) {
+          users.add(record.userId());
+          break;
+        }
+      }
     }
     StoreMutation removal = new StoreMutation.RemoveNode(lease.nodeId, lease.lastAlive);
     for (String userId : users) {
@@ -194,7 +183,6 @@ public final class InMemoryPresenceStore implements PresenceStore {
       }
       versionBase = ((highest >>> 32) + 1) << 32;
       records.clear();
-      usersByNode.clear();
     }
   }
 

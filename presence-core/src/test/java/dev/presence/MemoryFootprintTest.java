@@ -1,0 +1,75 @@
+package dev.presence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.presence.testkit.ManualTime;
+import org.junit.jupiter.api.Test;
+import org.openjdk.jol.info.GraphLayout;
+import org.openjdk.jol.vm.VM;
+
+/**
+ * The heap the engine and its default in-memory store keep per user and per device, measured by
+ * walking the engine's object graph with JOL after connecting users through the public API, so that
+ * a change that makes either bigger fails the build, not only a benchmark.
+ *
+ * <p>User ids belong to the application and are taken off; device ids are two shared strings. Fixed
+ * costs (the timer wheel's sentinels, the executors) are taken off by measuring the same engine
+ * before the users connect. Per device is what a user's second device adds; per user is a user with
+ * one device minus one device.
+ *
+ * <p>The ceilings are today's sizes with a little room for the JVM's layout, not issue 11's targets
+ * (64 B per device, 96 B per user, 160 B for a user with one device), which need the store's records
+ * to change shape (see BENCHMARKS.md, "Memory (row 8)"). Lower them when the engine shrinks.
+ */
+class MemoryFootprintTest {
+  private static final int USERS = 10_000;
+  /** Bytes per user with one device, ids excluded. */
+  static final double CEILING_USER_WITH_ONE_DEVICE = 400;
+  /** Bytes a second device adds. */
+  static final double CEILING_DEVICE = 185;
+
+  @Test
+  void aUserWithOneDeviceAndASecondDeviceStayUnderTheirCeilings() {
+    String[] userIds = new String[USERS];
+    for (int i = 0; i < USERS; i++) {
+      userIds[i] = "user-" + i;
+    }
+    double oneDevice = bytesPerUser(userIds, 1);
+    double twoDevices = bytesPerUser(userIds, 2);
+    double perDevice = twoDevices - oneDevice;
+    double perUser = oneDevice - perDevice;
+    System.out.printf(
+        "MemoryFootprintTest: %.1f B per user with one device, %.1f B per extra device, %.1f B per user"
+            + " beyond its devices (%d users; ids excluded)%n",
+        oneDevice, perDevice, perUser, USERS);
+
+    assertThat(oneDevice).isLessThanOrEqualTo(CEILING_USER_WITH_ONE_DEVICE);
+    assertThat(perDevice).isLessThanOrEqualTo(CEILING_DEVICE);
+    // Sanity: the walk saw the users (a session and a record each cost well over 64 B).
+    assertThat(oneDevice).isGreaterThan(64);
+    assertThat(perDevice).isGreaterThan(32);
+  }
+
+  /** Heap per user of an engine holding {@code userIds} with {@code devicesPerUser} devices each. */
+  private static double bytesPerUser(String[] userIds, int devicesPerUser) {
+    ManualTime time = new ManualTime(Harness.START);
+    Presence presence =
+        Presence.builder().ticker(time).clock(time).scheduler(time).storeExecutor(Runnable::run).build();
+    try {
+      long empty = GraphLayout.parseInstance(presence).totalSize();
+      DeviceConnection[] handles = new DeviceConnection[userIds.length * devicesPerUser];
+      for (int u = 0; u < userIds.length; u++) {
+        for (int d = 0; d < devicesPerUser; d++) {
+          handles[u * devicesPerUser + d] = presence.connect(userIds[u], d == 0 ? "phone" : "laptop");
+        }
+      }
+      time.advanceMillis(1_000); // a few ticks: anything lazily made on the first ones is counted
+      assertThat(presence.stats().devicesConnected()).isEqualTo(handles.length);
+      long full = GraphLayout.parseInstance(presence).totalSize();
+      long idBytes = GraphLayout.parseInstance((Object[]) userIds).totalSize() - VM.current().sizeOf(userIds);
+      return (full - empty - idBytes) / (double) userIds.length;
+    } finally {
+      presence.close();
+    }
+  }
+}
