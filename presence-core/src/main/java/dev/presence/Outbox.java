@@ -207,6 +207,7 @@ final class Outbox {
           continue;
         }
         edge.delivered = UserPresence.unknown(presence.userId());
+        edge.forced = true; // sent even if it equals the unknown baseline (an offline change would be dropped)
         if (edge.pending == null) {
           edge.pending = presence;
         }

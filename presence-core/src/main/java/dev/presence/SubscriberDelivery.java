@@ -150,26 +150,27 @@ final class SubscriberDelivery implements Runnable {
    */
   private boolean requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     CloseReason notice;
+    boolean retry = false;
+    // One monitor hold: between clearing inFlight and putting the batch back, a claimed typing event
+    // or another flush could overtake the rejected batch (a STOP after the START that followed it).
     synchronized (owner) {
+      notice = closeNotice;
+      closeNotice = null;
+      if (notice == null && !owner.closed) {
+        owner.requeue(typingBatch, presenceBatch);
+        flushWanted = false;
+        retry = armFlush();
+      }
       inFlight = false;
       typingInFlight = null;
       presenceInFlight = null;
-      notice = closeNotice;
-      closeNotice = null;
     }
     if (notice != null) {
       sink.onClosed(notice); // closed while this rejected call was "in flight": tell it here, once
-      return false;
     }
-    synchronized (owner) {
-      if (owner.closed) {
-        return false;
-      }
-      owner.requeue(typingBatch, presenceBatch);
-      flushWanted = false;
-      return armFlush();
-    }
+    return retry;
   }
+
 
   /**
    * On the delivery executor: one call of the sink with the batches in flight, then whatever became

@@ -352,8 +352,9 @@ final class SubscriptionHub {
     Set<RealSubscriber> result = new java.util.LinkedHashSet<>();
     Audience audience = directWatchers.get(userId);
     if (audience != null) {
+      int size = audience.size(); // before the slots, as Audience requires: a compaction between would hide edges
       Edge[] slots = audience.slots();
-      for (int i = 0, n = Math.min(audience.size(), slots.length); i < n; i++) {
+      for (int i = 0, n = Math.min(size, slots.length); i < n; i++) {
         Edge edge = slots[i];
         if (edge != null) {
           result.add(edge.subscriber);

@@ -145,6 +145,33 @@ class FailureRecoveryTest {
   }
 
   @Test
+  void aRejectedOfflineChangeIsDeliveredLaterThoughItEqualsTheUnknownBaseline() {
+    boolean[] reject = {false};
+    Executor executor = task -> {
+      if (reject[0]) {
+        throw new RejectedExecutionException("full");
+      }
+      task.run();
+    };
+    try (Presence presence = Presence.builder().ticker(time).clock(time).scheduler(time)
+        .storeExecutor(Runnable::run).deliveryExecutor(executor).build()) {
+      presence.connect("alice", "phone");
+      RecordingSink sink = new RecordingSink(time);
+      presence.subscribe("bob", sink).watchUsers(List.of("alice"));
+      reject[0] = true;
+      presence.setStatus("alice", StatusMode.INVISIBLE, null, null); // others see OFFLINE, no text
+      time.advanceSeconds(1);
+      assertThat(presence.stats().sinkFailures()).isEqualTo(1);
+
+      reject[0] = false;
+      time.advanceSeconds(2);
+
+      assertThat(presence.get("alice").state()).isEqualTo(PresenceState.OFFLINE);
+      assertThat(sink.changes()).extracting(UserPresence::state).containsExactly(PresenceState.OFFLINE);
+    }
+  }
+
+  @Test
   void aStatusExpiryIsKeptByAnotherNodeWhenTheNodeThatSetItIsGone() {
     InMemoryPresenceStore store = new InMemoryPresenceStore();
     LocalPresenceBus bus = new LocalPresenceBus();

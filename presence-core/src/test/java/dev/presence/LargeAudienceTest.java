@@ -138,4 +138,37 @@ class LargeAudienceTest {
       alice.disconnect();
     }
   }
+
+  /**
+   * The reading order every scan of an audience keeps (fanout, and watchersOf for resync and
+   * visibility changes): size, then slots. A compaction in between only moves edges left, so no edge
+   * present throughout is missed; slots-then-size would scan the new, smaller size of the old array.
+   */
+  @Test
+  void aScanThatReadsSizeBeforeSlotsFindsEveryWatcherAcrossACompaction() {
+    try (Presence presence = Fixtures.manual(time).build()) {
+      List<Edge> edges = new ArrayList<>();
+      Audience audience = new Audience("alice");
+      for (int i = 0; i < 16; i++) {
+        RealSubscriber subscriber = (RealSubscriber) presence.subscribe("w" + i, new RecordingSink(time));
+        Edge edge = new Edge("alice", subscriber);
+        edges.add(edge);
+        audience.add(edge);
+      }
+      for (int i = 0; i < 12; i++) {
+        audience.remove(edges.get(i));
+      }
+      int size = audience.size();
+      Edge[] slots = audience.slots();
+      audience.remove(edges.get(12)); // a concurrent unwatch compacts: 3 live of 16
+      List<Edge> found = new ArrayList<>();
+      for (int i = 0, n = Math.min(size, slots.length); i < n; i++) {
+        if (slots[i] != null) {
+          found.add(slots[i]);
+        }
+      }
+      assertThat(found).as("watchers 13, 14, 15 were in the audience throughout")
+          .contains(edges.get(13), edges.get(14), edges.get(15));
+    }
+  }
 }
