@@ -328,7 +328,9 @@ public final class PresenceBuilder {
    * Runs sink calls. Default: a cached pool of daemon threads owned by the engine, so a blocked
    * sink holds one thread and delays nobody else. A direct executor ({@code Runnable::run}) makes
    * delivery synchronous, for tests. The executor must run or reject every task, never drop one
-   * silently; a rejected delivery is kept and tried again.
+   * silently; a rejected delivery is kept and tried again. It must also keep the {@link Executor}
+   * contract that what a thread did before handing a task over happens-before the task runs: a
+   * subscriber's task reads the batch it was handed from plain fields.
    *
    * @param deliveryExecutor the executor for sink calls
    * @return this builder
