@@ -18,8 +18,12 @@ import java.util.List;
  * published whole. A reader still on the old array sees the table as it was before the writes that
  * followed the rebuild, which is what a read racing those writes may see anyway.
  *
- * <p>Keys are compared with {@code equals} after a hash match; the hash of each entry is {@link
- * #hashOf}, which subclasses keep in the entry or read from its (cached) id hash.
+ * <p>Beside each slot a one-byte tag holds 8 bits of its entry's hash that neither the segment nor
+ * the slot index uses, so a probe skips 255 of 256 other entries without loading them: at a million
+ * entries each entry load is a cache miss, and the floor ({@code ConcurrentHashMap.get}) loads only
+ * the one it returns. The tag costs one byte per slot. Keys are compared (identity, then {@code
+ * equals}) after the tag and the full hash ({@link #hashOf}, kept in the entry or read from its
+ * cached id hash) match.
  *
  * @param <V> the entries
  */
@@ -53,9 +57,13 @@ abstract class IdTable<V> {
     return spread(id.hashCode());
   }
 
-  /** The hash of a two-id key. */
+  /**
+   * The hash of a two-id key. The first id's hash is multiplied by the golden-ratio constant, not 31,
+   * so pairs whose hashes differ in a small, structured way (one id's hash up by one, the other's
+   * down by 31) do not collide before {@link #spread} mixes them.
+   */
   static int hash(String first, String second) {
-    return spread(first.hashCode() * 31 + second.hashCode());
+    return spread(first.hashCode() * 0x9E3779B9 + second.hashCode());
   }
 
   /** Murmur3's finaliser: the high bits pick the segment and the low bits the slot, so both must mix. */
@@ -65,6 +73,11 @@ abstract class IdTable<V> {
     h ^= h >>> 13;
     h *= 0xc2b2ae35;
     return h ^ (h >>> 16);
+  }
+
+  /** Hash bits 19..26: not the segment's (27..31); the slot index's only in a segment past 2^19 slots. */
+  private static byte tag(int hash) {
+    return (byte) (hash >>> 19);
   }
 
   // ---- reads, lock-free
@@ -77,14 +90,19 @@ abstract class IdTable<V> {
    */
   @SuppressWarnings("unchecked")
   final V get(int hash, String first, String second) {
-    Object[] table = segmentOf(hash).table;
+    Slots slots = segmentOf(hash).slots;
+    Object[] table = slots.entries;
+    byte[] tags = slots.tags;
+    byte tag = tag(hash);
     int mask = table.length - 1;
     for (int i = hash & mask; ; i = (i + 1) & mask) {
       Object slot = SLOT.getAcquire(table, i);
       if (slot == null) {
         return null; // a segment's array is never more than half full, so every probe ends
       }
-      if (slot != TOMBSTONE) {
+      // Read after the slot's acquire: a slot's tag is written before the slot, so it is the tag of
+      // this very entry (a tombstone's tag may be stale, and a tombstone is skipped anyway).
+      if (tags[i] == tag && slot != TOMBSTONE) {
         V value = (V) slot;
         if (hashOf(value) == hash && hasKey(value, first, second)) {
           return value;
@@ -98,7 +116,7 @@ abstract class IdTable<V> {
   final List<V> values() {
     List<V> values = new ArrayList<>();
     for (Segment segment : segments) {
-      Object[] table = segment.table;
+      Object[] table = segment.slots.entries;
       for (int i = 0; i < table.length; i++) {
         Object slot = SLOT.getAcquire(table, i);
         if (slot != null && slot != TOMBSTONE) {
@@ -132,7 +150,8 @@ abstract class IdTable<V> {
     String second = second(value);
     Segment segment = segmentOf(hash);
     synchronized (segment) {
-      Object[] table = segment.table;
+      Slots slots = segment.slots;
+      Object[] table = slots.entries;
       int mask = table.length - 1;
       int free = -1;
       int i = hash & mask;
@@ -156,6 +175,7 @@ abstract class IdTable<V> {
         free = i;
         segment.used++;
       }
+      slots.tags[free] = tag(hash); // before the release below, which publishes it
       SLOT.setRelease(table, free, value);
       segment.size++;
       if (segment.used * 2 > table.length) {
@@ -170,7 +190,7 @@ abstract class IdTable<V> {
     int hash = hashOf(value);
     Segment segment = segmentOf(hash);
     synchronized (segment) {
-      Object[] table = segment.table;
+      Object[] table = segment.slots.entries;
       int mask = table.length - 1;
       for (int i = hash & mask; ; i = (i + 1) & mask) {
         Object slot = table[i];
@@ -202,9 +222,22 @@ abstract class IdTable<V> {
     return a == first || a.equals(first);
   }
 
+  /** A segment's entry array and its parallel tag array, replaced together by a rebuild. */
+  private static final class Slots {
+    /** Slots written with release semantics under the segment's monitor. */
+    final Object[] entries;
+    /** {@code tags[i]} is {@link #tag} of {@code entries[i]}'s hash, written before {@code entries[i]}. */
+    final byte[] tags;
+
+    Slots(int capacity) {
+      entries = new Object[capacity];
+      tags = new byte[capacity];
+    }
+  }
+
   private static final class Segment {
-    /** Replaced whole by {@link #rebuild}; slots written with release semantics under this monitor. */
-    volatile Object[] table = new Object[MIN_CAPACITY];
+    /** Replaced whole by {@link #rebuild}. */
+    volatile Slots slots = new Slots(MIN_CAPACITY);
     /** Live entries; written under this monitor, read anywhere. */
     volatile int size;
     /** Guarded by this: slots that are not null (live entries and tombstones). */
@@ -217,20 +250,22 @@ abstract class IdTable<V> {
       while (capacity < size * 3) {
         capacity <<= 1;
       }
-      Object[] old = table;
-      Object[] fresh = new Object[capacity];
+      Object[] old = slots.entries;
+      Slots fresh = new Slots(capacity);
       int mask = capacity - 1;
       for (Object slot : old) {
         if (slot != null && slot != TOMBSTONE) {
-          int i = owner.hashOf((V) slot) & mask;
-          while (fresh[i] != null) {
+          int hash = owner.hashOf((V) slot);
+          int i = hash & mask;
+          while (fresh.entries[i] != null) {
             i = (i + 1) & mask;
           }
-          fresh[i] = slot;
+          fresh.entries[i] = slot;
+          fresh.tags[i] = tag(hash);
         }
       }
       used = size;
-      table = fresh; // volatile write: readers see the filled array
+      slots = fresh; // volatile write: readers see the filled arrays
     }
   }
 }

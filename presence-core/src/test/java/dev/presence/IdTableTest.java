@@ -75,6 +75,34 @@ class IdTableTest {
   }
 
   @Test
+  void entriesWithTheSameFullHashAreTellApartByTheirIdsThroughRemovalsAndRebuilds() {
+    PairTable table = new PairTable();
+    int hash = 0x1234_5678; // same segment, home slot and tag for every entry
+    List<Entry> entries = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      Entry entry = new Entry("user-" + i, "phone", hash);
+      entries.add(entry);
+      table.put(entry, true);
+    }
+    for (int i = 0; i < 40; i += 2) {
+      assertThat(table.remove(entries.get(i))).isTrue();
+    }
+    for (int i = 0; i < 40; i++) {
+      Entry found = table.get(hash, new String(("user-" + i).toCharArray()), "phone");
+      assertThat(found).isSameAs(i % 2 == 0 ? null : entries.get(i));
+    }
+    assertThat(table.get(hash, "user-1", "laptop")).isNull();
+    assertThat(table.get(hash, "user-40", "phone")).isNull();
+  }
+
+  @Test
+  void pairsWhoseIdHashesOffsetEachOtherByThirtyOneDoNotShareAHash() {
+    // "b"/"b" and "c"/"C": 98 * 31 + 98 == 99 * 31 + 67, the collision a first * 31 + second mix had.
+    assertThat("b".hashCode() * 31 + "b".hashCode()).isEqualTo("c".hashCode() * 31 + "C".hashCode());
+    assertThat(IdTable.hash("b", "b")).isNotEqualTo(IdTable.hash("c", "C"));
+  }
+
+  @Test
   void agreesWithAHashMapThroughGrowthTombstonesAndRebuilds() {
     PairTable table = new PairTable();
     Map<String, Entry> model = new HashMap<>();
