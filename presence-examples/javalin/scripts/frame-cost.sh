@@ -6,7 +6,8 @@
 #   mvn -q -pl presence-examples/javalin -am package -DskipTests
 # Usage: presence-examples/javalin/scripts/frame-cost.sh [CLIENTS=2000] [RATE=1] [SECONDS=30]
 # JFR=1 also records a flight recording of each server to presence-examples/javalin/target/frame-cost-MODE.jfr.
-# SERVER_JAVA_OPTS adds JVM options to the server (e.g. -XX:+UseParallelGC); DEMO_JAR measures another build.
+# SERVER_JAVA_OPTS are the server's JVM options, by default those of the README's run command (-XX:+UseParallelGC);
+# SERVER_JAVA_OPTS= (empty) measures the JVM's defaults (G1). DEMO_JAR measures another build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-2000}
@@ -21,7 +22,7 @@ for mode in heartbeat status; do
   jfr=()
   if [ "${JFR:-0}" = 1 ]; then jfr=("-XX:StartFlightRecording=filename=target/frame-cost-$mode.jfr,settings=profile"); fi
   # shellcheck disable=SC2086 # the options are words
-  java ${SERVER_JAVA_OPTS:-} "${jfr[@]}" -jar "$jar" --port "$port" > "target/frame-cost-$mode-server.log" 2>&1 &
+  java ${SERVER_JAVA_OPTS--XX:+UseParallelGC} "${jfr[@]}" -jar "$jar" --port "$port" > "target/frame-cost-$mode-server.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "open http" "target/frame-cost-$mode-server.log" && break; sleep 0.2; done
   java -cp target/test-classes dev.presence.examples.load.FrameCost "$port" "$server" "$clients" "$mode" "$rate" "$seconds"

@@ -226,6 +226,11 @@ class ChatServerProtocolTest {
     b.await(presence(alice, "idle"), WAIT, "alice's tab hidden");
     a.send("{\"type\":\"visibility\",\"visible\":true}");
     b.await(presence(alice, "online"), WAIT, "alice's tab visible");
+    // Written otherwise than the page writes them (which skips the parse), they mean the same.
+    a.send("{ \"status\": \"idle\", \"type\": \"status\" }");
+    b.await(presence(alice, "idle"), WAIT, "alice idle, parsed");
+    a.send("{\"type\":\"status\",\"status\":\"online\",\"text\":null}");
+    b.await(presence(alice, "online"), WAIT, "alice back, parsed");
     a.send("{\"type\":\"heartbeat\"}");
     a.send("{\"type\":\"activity\"}");
     assertThat(a.isClosed()).isFalse();
