@@ -12,8 +12,9 @@ import java.util.Objects;
  * changed, and the pending typing, merged per channel and user in arrival order. Coalescing is the
  * backpressure: an edge is queued once however often it changes, so a slow sink costs one entry per
  * watched user at most. Guarded by the subscriber's monitor; every method is called under it.
+ * Extended by {@link SubscriberDelivery}, the only kind made, so both share one object.
  */
-final class Outbox {
+abstract class Outbox {
   /** Edges with a pending presence, each at most once ({@link Edge#queued}), linked through {@link Edge#nextDirty}. */
   private Edge dirtyHead;
   private Edge dirtyTail;
@@ -66,6 +67,7 @@ final class Outbox {
    */
   List<UserPresence> collect(boolean publicView) {
     UserPresence first = null; // a batch of one, the common case, is a singleton list
+    Audience firstFrom = null; // the audience whose latest is first, which shares its singleton
     List<UserPresence> batch = null;
     Edge edge = dirtyHead;
     dirtyHead = null;
@@ -76,10 +78,12 @@ final class Outbox {
       edge.queued = false;
       UserPresence next = edge.pending;
       Audience audience = edge.audience;
+      Audience from = null;
       if (publicView && audience != null && !edge.own) {
         UserPresence latest = audience.latest();
-        if (latest != null && (next == null || latest.version() > next.version())) {
+        if (latest != null && (next == null || latest.version() >= next.version())) {
           next = latest;
+          from = audience;
         }
       }
       if (edge.removed || next == null) {
@@ -109,6 +113,7 @@ final class Outbox {
       }
       if (first == null) {
         first = next;
+        firstFrom = from;
         continue;
       }
       if (batch == null) {
@@ -117,7 +122,13 @@ final class Outbox {
       }
       batch.add(next);
     }
-    return batch != null ? Collections.unmodifiableList(batch) : first != null ? Collections.singletonList(first) : null;
+    if (batch != null) {
+      return Collections.unmodifiableList(batch);
+    }
+    if (first == null) {
+      return null;
+    }
+    return firstFrom != null ? firstFrom.alone(first) : Collections.singletonList(first);
   }
 
   // ---- typing

@@ -53,7 +53,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     this.connection = connection;
     // Made first, so they sit next to this object in memory: a flush reads all three.
     this.delivery = new SubscriberDelivery(this, hub, sink);
-    this.outbox = delivery.outbox;
+    this.outbox = delivery;
     this.edges = new HashMap<>();
     this.channels = new HashSet<>();
   }

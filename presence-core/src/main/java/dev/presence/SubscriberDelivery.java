@@ -13,17 +13,18 @@ import java.util.concurrent.TimeUnit;
  * methods marked "under the monitor" are called holding it; the others take it themselves. Sink calls
  * run on the delivery executor and never under the monitor. This object is the task handed to the
  * executor ({@link #run}), with the batches in flight in its fields: one call at a time per subscriber
- * means one task object suffices, and a delivery allocates no task.
+ * means one task object suffices, and a delivery allocates no task. It is also the subscriber's
+ * {@link Outbox} (a subclass, so the flush finds the delivery state and the pending queue in one
+ * object, one cache miss rather than two when a change reaches 100,000 subscribers).
  */
-final class SubscriberDelivery implements Runnable {
+final class SubscriberDelivery extends Outbox implements Runnable {
   /** How soon a delivery the executor rejected is tried again, at the least. */
   private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-  /** Guarded by the owner's monitor: what is still to deliver. */
-  final Outbox outbox = new Outbox();
   private final RealSubscriber owner;
   private final SubscriptionHub hub;
-  private final GuardedSink sink;
+  /** Called through {@link GuardedSink}. */
+  private final PresenceSink sink;
   private boolean flushScheduled;
   private boolean flushWanted;
   /**
@@ -41,7 +42,7 @@ final class SubscriberDelivery implements Runnable {
   SubscriberDelivery(RealSubscriber owner, SubscriptionHub hub, PresenceSink sink) {
     this.owner = owner;
     this.hub = hub;
-    this.sink = new GuardedSink(sink, hub.sinkFailures, owner.watcherUserId());
+    this.sink = sink;
     this.nextBatchAt = hub.ticker.read();
   }
 
@@ -84,7 +85,7 @@ final class SubscriberDelivery implements Runnable {
         flushWanted |= flushDue;
         return;
       }
-      typingBatch = outbox.drainTyping();
+      typingBatch = drainTyping();
       if (flushDue || flushWanted) {
         flushWanted = false;
         long now = hub.ticker.read();
@@ -92,7 +93,7 @@ final class SubscriberDelivery implements Runnable {
           putOff = armFlush();
           putOffTo = nextBatchAt;
         } else {
-          presenceBatch = outbox.hasPresence() ? outbox.collect(hub.publicView) : null;
+          presenceBatch = hasPresence() ? collect(hub.publicView) : null;
           if (presenceBatch != null) {
             nextBatchAt = now + hub.flushNanos;
           }
@@ -116,7 +117,7 @@ final class SubscriberDelivery implements Runnable {
    * {@code typingBatch}, which the caller sends with {@link #sendClaimed} once it released the monitor.
    */
   boolean claimForTyping(List<TypingEvent> typingBatch) {
-    if (inFlight || flushWanted || outbox.hasTyping()) {
+    if (inFlight || flushWanted || hasTyping()) {
       return false;
     }
     inFlight = true;
@@ -136,7 +137,7 @@ final class SubscriberDelivery implements Runnable {
       hub.delivery.execute(this);
     } catch (RejectedExecutionException e) {
       boolean retry = requeue(typingBatch, presenceBatch);
-      sink.failed(e);
+      GuardedSink.failed(sink, e, hub.sinkFailures, owner);
       if (retry) {
         hub.scheduleFlushAt(owner, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
       }
@@ -157,7 +158,8 @@ final class SubscriberDelivery implements Runnable {
       closeNotice = null;
     }
     if (notice != null) {
-      sink.onClosed(notice); // closed while this rejected call was "in flight": tell it here, once
+      // Closed while this rejected call was "in flight": tell it here, once.
+      GuardedSink.onClosed(sink, notice, hub.sinkFailures, owner);
       return false;
     }
     synchronized (owner) {
@@ -180,10 +182,10 @@ final class SubscriberDelivery implements Runnable {
     List<UserPresence> presenceBatch = presenceInFlight;
     try {
       if (typingBatch != null) {
-        sink.onTyping(typingBatch);
+        GuardedSink.onTyping(sink, typingBatch, hub.sinkFailures, owner);
       }
       if (presenceBatch != null) {
-        sink.onPresence(presenceBatch);
+        GuardedSink.onPresence(sink, presenceBatch, hub.sinkFailures, owner);
       }
     } finally {
       boolean more;
@@ -192,12 +194,12 @@ final class SubscriberDelivery implements Runnable {
         inFlight = false;
         typingInFlight = null;
         presenceInFlight = null;
-        more = !owner.closed && (flushWanted || outbox.hasTyping());
+        more = !owner.closed && (flushWanted || hasTyping());
         notice = closeNotice;
         closeNotice = null;
       }
       if (notice != null) {
-        sink.onClosed(notice);
+        GuardedSink.onClosed(sink, notice, hub.sinkFailures, owner);
       } else if (more) {
         dispatch(false);
       }
@@ -224,9 +226,10 @@ final class SubscriberDelivery implements Runnable {
   /** With no lock held: tells the sink why the subscriber closed, on the delivery executor. */
   void tellClosed(CloseReason reason) {
     try {
-      hub.delivery.execute(() -> sink.onClosed(reason));
+      hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, owner));
     } catch (RejectedExecutionException e) {
-      sink.onClosed(reason); // the pool is gone (engine closing): tell it here rather than never
+      // The pool is gone (engine closing): tell it here rather than never.
+      GuardedSink.onClosed(sink, reason, hub.sinkFailures, owner);
     }
   }
 }
