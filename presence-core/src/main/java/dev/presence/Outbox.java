@@ -12,9 +12,9 @@ import java.util.Objects;
  * changed, and the pending typing, merged per channel and user in arrival order. Coalescing is the
  * backpressure: an edge is queued once however often it changes, so a slow sink costs one entry per
  * watched user at most. Guarded by the subscriber's monitor; every method is called under it.
- * Extended by {@link SubscriberDelivery}, the only kind made, so both share one object.
+ * Part of the subscriber's one object (see {@link SubscriberDelivery} for why).
  */
-abstract class Outbox {
+abstract class Outbox extends TimerNode {
   /** Edges with a pending presence, each at most once ({@link Edge#queued}), linked through {@link Edge#nextDirty}. */
   private Edge dirtyHead;
   private Edge dirtyTail;
@@ -23,6 +23,10 @@ abstract class Outbox {
    * on first use, as most subscribers never watch a channel.
    */
   private LinkedHashMap<String, PendingTyping> typing;
+
+  Outbox(int shard) {
+    super(shard);
+  }
 
   /** The key of a typing event here: one entry per channel and user. */
   static String typingKey(TypingEvent event) {

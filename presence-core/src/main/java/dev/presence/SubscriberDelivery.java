@@ -9,20 +9,22 @@ import java.util.concurrent.TimeUnit;
  * batches to the delivery executor one call at a time, putting back a batch the executor rejected,
  * and telling the sink why the subscriber closed after any call in flight.
  *
- * <p>Guarded by the subscriber's monitor ({@code owner}), like the rest of the subscriber's state:
+ * <p>Guarded by the subscriber's monitor (this object's), like the rest of the subscriber's state:
  * methods marked "under the monitor" are called holding it; the others take it themselves. Sink calls
  * run on the delivery executor and never under the monitor. This object is the task handed to the
  * executor ({@link #run}), with the batches in flight in its fields: one call at a time per subscriber
- * means one task object suffices, and a delivery allocates no task. It is also the subscriber's
- * {@link Outbox} (a subclass, so the flush finds the delivery state and the pending queue in one
- * object, one cache miss rather than two when a change reaches 100,000 subscribers).
+ * means one task object suffices, and a delivery allocates no task.
+ *
+ * <p>Why a chain of superclasses ({@link TimerNode}, {@link Outbox}, this, {@link RealSubscriber}):
+ * a change of a user watched by 100,000 touches every watcher twice, when fanout queues it and when its
+ * flush fires, and each separate object per subscriber was one more cache miss there. One object holds
+ * the timer node, the pending queue, the delivery state and the watches; each class keeps one concern.
  */
-final class SubscriberDelivery extends Outbox implements Runnable {
+abstract class SubscriberDelivery extends Outbox implements Runnable {
   /** How soon a delivery the executor rejected is tried again, at the least. */
   private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-  private final RealSubscriber owner;
-  private final SubscriptionHub hub;
+  final SubscriptionHub hub;
   /** Called through {@link GuardedSink}. */
   private final PresenceSink sink;
   private boolean flushScheduled;
@@ -38,9 +40,11 @@ final class SubscriberDelivery extends Outbox implements Runnable {
   private List<UserPresence> presenceInFlight;
   /** Why the engine closed this subscriber, while the sink is still to be told (after its call in flight). */
   private CloseReason closeNotice;
+  /** Guarded by the monitor: the subscriber closed; nothing more is queued or delivered. */
+  boolean closed;
 
-  SubscriberDelivery(RealSubscriber owner, SubscriptionHub hub, PresenceSink sink) {
-    this.owner = owner;
+  SubscriberDelivery(int shard, SubscriptionHub hub, PresenceSink sink) {
+    super(shard);
     this.hub = hub;
     this.sink = sink;
     this.nextBatchAt = hub.ticker.read();
@@ -50,7 +54,7 @@ final class SubscriberDelivery extends Outbox implements Runnable {
 
   /** Under the monitor: whether the caller must schedule the flush timer now. */
   boolean armFlush() {
-    if (flushScheduled || owner.closed) {
+    if (flushScheduled || closed) {
       return false;
     }
     flushScheduled = true;
@@ -58,9 +62,16 @@ final class SubscriberDelivery extends Outbox implements Runnable {
   }
 
   /** The flush timer fired. */
-  void timerFired() {
+  @Override
+  final void onTimer(long nowNanos) {
     dispatch(true);
   }
+
+  /** The watcher's user id, named when the sink fails. */
+  abstract String watcherUserId();
+
+  /** Under the monitor: a batch the executor rejected goes back to pending ({@link Outbox#requeue}). */
+  abstract void requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch);
 
   // ---- dispatch
 
@@ -74,11 +85,11 @@ final class SubscriberDelivery extends Outbox implements Runnable {
     List<UserPresence> presenceBatch = null;
     boolean putOff = false;
     long putOffTo = 0;
-    synchronized (owner) {
+    synchronized (this) {
       if (flushDue) {
         flushScheduled = false; // the timer fired
       }
-      if (owner.closed) {
+      if (closed) {
         return;
       }
       if (inFlight) {
@@ -104,7 +115,7 @@ final class SubscriberDelivery extends Outbox implements Runnable {
       presenceInFlight = presenceBatch;
     }
     if (putOff) {
-      hub.scheduleFlushAt(owner, putOffTo);
+      hub.scheduleFlushAt(this, putOffTo);
     }
     if (typingBatch == null && presenceBatch == null) {
       return;
@@ -136,10 +147,10 @@ final class SubscriberDelivery extends Outbox implements Runnable {
     try {
       hub.delivery.execute(this);
     } catch (RejectedExecutionException e) {
-      boolean retry = requeue(typingBatch, presenceBatch);
-      GuardedSink.failed(sink, e, hub.sinkFailures, owner);
+      boolean retry = takeBack(typingBatch, presenceBatch);
+      GuardedSink.failed(sink, e, hub.sinkFailures, watcherUserId());
       if (retry) {
-        hub.scheduleFlushAt(owner, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
+        hub.scheduleFlushAt(this, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
       }
     }
   }
@@ -148,9 +159,9 @@ final class SubscriberDelivery extends Outbox implements Runnable {
    * The executor rejected a delivery: put it back so nothing is lost ({@link Outbox#requeue}).
    * Returns whether the caller must arm the flush timer.
    */
-  private boolean requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+  private boolean takeBack(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     CloseReason notice;
-    synchronized (owner) {
+    synchronized (this) {
       inFlight = false;
       typingInFlight = null;
       presenceInFlight = null;
@@ -159,14 +170,14 @@ final class SubscriberDelivery extends Outbox implements Runnable {
     }
     if (notice != null) {
       // Closed while this rejected call was "in flight": tell it here, once.
-      GuardedSink.onClosed(sink, notice, hub.sinkFailures, owner);
+      GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
       return false;
     }
-    synchronized (owner) {
-      if (owner.closed) {
+    synchronized (this) {
+      if (closed) {
         return false;
       }
-      owner.requeue(typingBatch, presenceBatch);
+      requeue(typingBatch, presenceBatch);
       flushWanted = false;
       return armFlush();
     }
@@ -182,24 +193,24 @@ final class SubscriberDelivery extends Outbox implements Runnable {
     List<UserPresence> presenceBatch = presenceInFlight;
     try {
       if (typingBatch != null) {
-        GuardedSink.onTyping(sink, typingBatch, hub.sinkFailures, owner);
+        GuardedSink.onTyping(sink, typingBatch, hub.sinkFailures, watcherUserId());
       }
       if (presenceBatch != null) {
-        GuardedSink.onPresence(sink, presenceBatch, hub.sinkFailures, owner);
+        GuardedSink.onPresence(sink, presenceBatch, hub.sinkFailures, watcherUserId());
       }
     } finally {
       boolean more;
       CloseReason notice;
-      synchronized (owner) {
+      synchronized (this) {
         inFlight = false;
         typingInFlight = null;
         presenceInFlight = null;
-        more = !owner.closed && (flushWanted || hasTyping());
+        more = !closed && (flushWanted || hasTyping());
         notice = closeNotice;
         closeNotice = null;
       }
       if (notice != null) {
-        GuardedSink.onClosed(sink, notice, hub.sinkFailures, owner);
+        GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
       } else if (more) {
         dispatch(false);
       }
@@ -226,10 +237,10 @@ final class SubscriberDelivery extends Outbox implements Runnable {
   /** With no lock held: tells the sink why the subscriber closed, on the delivery executor. */
   void tellClosed(CloseReason reason) {
     try {
-      hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, owner));
+      hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId()));
     } catch (RejectedExecutionException e) {
       // The pool is gone (engine closing): tell it here rather than never.
-      GuardedSink.onClosed(sink, reason, hub.sinkFailures, owner);
+      GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
     }
   }
 }
