@@ -2,6 +2,8 @@ package dev.presence;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * The subscribers on this node that watch one user directly, as their {@link Edge}s in one array, and
@@ -42,6 +44,13 @@ final class Audience {
   /** The newest public presence of the user fanned out here; only grows in version. */
   @SuppressWarnings("unused") // through LATEST
   private volatile UserPresence latest;
+
+  /**
+   * A batch of {@link #latest} alone, shared by every subscriber whose flush sends just that: one
+   * immutable list per change instead of one per recipient. Racy on purpose: the list's element is
+   * final, so a reader sees it whole, and a stale list is recognised by its element and replaced.
+   */
+  private List<UserPresence> latestAlone;
 
   Audience(String userId) {
     this.userId = userId;
@@ -119,6 +128,16 @@ final class Audience {
         return;
       }
     }
+  }
+
+  /** {@code presence} as an immutable batch of one, shared while it is this audience's latest. */
+  List<UserPresence> alone(UserPresence presence) {
+    List<UserPresence> batch = latestAlone;
+    if (batch == null || batch.get(0) != presence) {
+      batch = Collections.singletonList(presence);
+      latestAlone = batch;
+    }
+    return batch;
   }
 
   /** The newest public presence fanned out to this audience, or null. */

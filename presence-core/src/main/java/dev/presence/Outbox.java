@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.LongAdder;
  * changed, and the pending typing, merged per channel and user in arrival order. Coalescing is the
  * backpressure: an edge is queued once however often it changes, so a slow sink costs one entry per
  * watched user at most. Guarded by the subscriber's monitor; every method is called under it.
+ * Part of the subscriber's one object (see {@link SubscriberDelivery} for why).
  */
-final class Outbox {
+abstract class Outbox extends TimerNode {
   /** Edges with a pending presence, each at most once ({@link Edge#queued}), linked through {@link Edge#nextDirty}. */
   private Edge dirtyHead;
   private Edge dirtyTail;
@@ -31,7 +32,8 @@ final class Outbox {
    */
   private long coalescedHere;
 
-  Outbox(LongAdder coalesced) {
+  Outbox(int shard, LongAdder coalesced) {
+    super(shard);
     this.coalesced = coalesced;
   }
 
@@ -81,6 +83,7 @@ final class Outbox {
    */
   List<UserPresence> collect(boolean publicView) {
     UserPresence first = null; // a batch of one, the common case, is a singleton list
+    Audience firstFrom = null; // the audience whose latest is first, which shares its singleton
     List<UserPresence> batch = null;
     Edge edge = dirtyHead;
     dirtyHead = null;
@@ -91,10 +94,12 @@ final class Outbox {
       edge.queued = false;
       UserPresence next = edge.pending;
       Audience audience = edge.audience;
+      Audience from = null;
       if (publicView && audience != null && !edge.own) {
         UserPresence latest = audience.latest();
-        if (latest != null && (next == null || latest.version() > next.version())) {
+        if (latest != null && (next == null || latest.version() >= next.version())) {
           next = latest;
+          from = audience;
         }
       }
       if (edge.removed || next == null) {
@@ -125,6 +130,7 @@ final class Outbox {
       }
       if (first == null) {
         first = next;
+        firstFrom = from;
         continue;
       }
       if (batch == null) {
@@ -134,7 +140,13 @@ final class Outbox {
       batch.add(next);
     }
     publishCoalesced();
-    return batch != null ? Collections.unmodifiableList(batch) : first != null ? Collections.singletonList(first) : null;
+    if (batch != null) {
+      return Collections.unmodifiableList(batch);
+    }
+    if (first == null) {
+      return null;
+    }
+    return firstFrom != null ? firstFrom.alone(first) : Collections.singletonList(first);
   }
 
   // ---- typing

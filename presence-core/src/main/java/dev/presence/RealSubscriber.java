@@ -19,14 +19,14 @@ import java.util.concurrent.TimeoutException;
  * A subscriber's state: one edge per user it can see (directly or through a watched channel), the
  * edges changed since the last batch, pending typing events, and its flush timer.
  *
- * <p>The monitor guards everything here and in its {@link SubscriberDelivery} and {@link Outbox}.
- * Coalescing is the backpressure: an edge holds at most one pending presence, so a slow sink costs
- * one entry per watched user at most. Sink calls run on the delivery executor, never under a lock,
+ * <p>The monitor guards everything here and in the superclasses, {@link SubscriberDelivery} and
+ * {@link Outbox} (one object per subscriber; {@link SubscriberDelivery} says why). Coalescing is the
+ * backpressure: an edge holds at most one pending presence, so a slow sink costs one entry per
+ * watched user at most. Sink calls run on the delivery executor, never under a lock,
  * one at a time per subscriber. Lock order: a channel's monitor may be held when this monitor is
  * taken, never the reverse; under this monitor only the hub's index and bus interest are touched.
  */
-final class RealSubscriber extends TimerNode implements Subscriber {
-  private final SubscriptionHub hub;
+final class RealSubscriber extends SubscriberDelivery implements Subscriber {
   private final String watcherUserId;
   /**
    * The watcher id's hash, read by fanout to rule out "this change is the watcher's own" without
@@ -38,22 +38,13 @@ final class RealSubscriber extends TimerNode implements Subscriber {
 
   private final Map<String, Edge> edges;
   private final Set<String> channels;
-  private final SubscriberDelivery delivery;
-  /** What is still to deliver; the delivery's, guarded by this monitor. */
-  private final Outbox outbox;
   private int directCount;
-  /** Guarded by this; read by {@link SubscriberDelivery} under this monitor. */
-  boolean closed;
 
   RealSubscriber(SubscriptionHub hub, String watcherUserId, PresenceSink sink, DeviceSession connection, int shard) {
-    super(shard);
-    this.hub = hub;
+    super(shard, hub, sink);
     this.watcherUserId = watcherUserId;
     this.watcherHash = watcherUserId.hashCode();
     this.connection = connection;
-    // Made first, so they sit next to this object in memory: a flush reads all three.
-    this.delivery = new SubscriberDelivery(this, hub, sink);
-    this.outbox = delivery.outbox;
     this.edges = new HashMap<>();
     this.channels = new HashSet<>();
   }
@@ -196,7 +187,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     for (String member : members) {
       memberLeft(member);
     }
-    outbox.dropTypingIn(channelId);
+    dropTypingIn(channelId);
     return true;
   }
 
@@ -292,7 +283,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         }
         flush |= edge.queued; // its audience's latest may be newer than the snapshot
       }
-      flush = flush && delivery.armFlush();
+      flush = flush && armFlush();
     }
     if (flush) {
       hub.scheduleFlush(this);
@@ -341,7 +332,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       if (presence.version() > edge.knownVersion()) {
         flush = setPending(edge, presence);
       } else if (edge.queued) {
-        flush = delivery.armFlush();
+        flush = armFlush();
       }
     }
     if (flush) {
@@ -378,7 +369,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       for (String channelId : stopIn) {
         if (channels.contains(channelId)) {
           TypingEvent stop = new TypingEvent(channelId, view.userId(), TypingEvent.Kind.STOPPED, null);
-          outbox.mergeTyping(Outbox.typingKey(stop), stop);
+          mergeTyping(Outbox.typingKey(stop), stop);
           typingQueued = true;
         }
       }
@@ -387,14 +378,14 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       hub.scheduleFlush(this);
     }
     if (typingQueued) {
-      delivery.dispatch(false);
+      dispatch(false);
     }
   }
 
   /** Under the monitor: queues a pending change; whether the caller must schedule the flush. */
   private boolean setPending(Edge edge, UserPresence presence) {
-    outbox.queue(edge, presence);
-    return edge.delivered != null && delivery.armFlush();
+    queue(edge, presence);
+    return edge.delivered != null && armFlush();
   }
 
   /** Under the channel's monitor: whether this member is new to this subscriber (no baseline yet). */
@@ -410,26 +401,21 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       if (closed || !channels.contains(event.channelId())) {
         return;
       }
-      direct = delivery.claimForTyping(alone);
+      direct = claimForTyping(alone);
       if (!direct) {
-        outbox.mergeTyping(key, event);
+        mergeTyping(key, event);
       }
     }
     if (direct) {
-      delivery.sendClaimed(alone);
+      sendClaimed(alone);
     } else {
-      delivery.dispatch(false);
+      dispatch(false);
     }
   }
 
   @Override
-  void onTimer(long nowNanos) {
-    delivery.timerFired();
-  }
-
-  /** Under the monitor: a batch the executor rejected goes back to pending ({@link Outbox#requeue}). */
   void requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
-    outbox.requeue(typingBatch, presenceBatch, edges);
+    requeue(typingBatch, presenceBatch, edges);
   }
 
   // ---- lifecycle
@@ -460,7 +446,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
         return;
       }
       closed = true; // from here on, a racing watchChannel or member join adds nothing
-      tellNow = delivery.closing(reason);
+      tellNow = closing(reason);
       watchedChannels = List.copyOf(channels);
     }
     for (String channelId : watchedChannels) {
@@ -476,7 +462,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
       }
       edges.clear();
       channels.clear();
-      outbox.clear();
+      clear();
     }
     if (connection != null) {
       synchronized (connection.user) {
@@ -487,7 +473,7 @@ final class RealSubscriber extends TimerNode implements Subscriber {
     }
     hub.subscriberClosed(this);
     if (tellNow) {
-      delivery.tellClosed(reason);
+      tellClosed(reason);
     }
   }
 

@@ -9,21 +9,24 @@ import java.util.concurrent.TimeUnit;
  * batches to the delivery executor one call at a time, putting back a batch the executor rejected,
  * and telling the sink why the subscriber closed after any call in flight.
  *
- * <p>Guarded by the subscriber's monitor ({@code owner}), like the rest of the subscriber's state:
+ * <p>Guarded by the subscriber's monitor (this object's), like the rest of the subscriber's state:
  * methods marked "under the monitor" are called holding it; the others take it themselves. Sink calls
  * run on the delivery executor and never under the monitor. This object is the task handed to the
  * executor ({@link #run}), with the batches in flight in its fields: one call at a time per subscriber
  * means one task object suffices, and a delivery allocates no task.
+ *
+ * <p>Why a chain of superclasses ({@link TimerNode}, {@link Outbox}, this, {@link RealSubscriber}):
+ * a change of a user watched by 100,000 touches every watcher twice, when fanout queues it and when its
+ * flush fires, and each separate object per subscriber was one more cache miss there. One object holds
+ * the timer node, the pending queue, the delivery state and the watches; each class keeps one concern.
  */
-final class SubscriberDelivery implements Runnable {
+abstract class SubscriberDelivery extends Outbox implements Runnable {
   /** How soon a delivery the executor rejected is tried again, at the least. */
   private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-  /** Guarded by the owner's monitor: what is still to deliver. */
-  final Outbox outbox;
-  private final RealSubscriber owner;
-  private final SubscriptionHub hub;
-  private final GuardedSink sink;
+  final SubscriptionHub hub;
+  /** Called through {@link GuardedSink}. */
+  private final PresenceSink sink;
   private boolean flushScheduled;
   private boolean flushWanted;
   /**
@@ -37,12 +40,13 @@ final class SubscriberDelivery implements Runnable {
   private List<UserPresence> presenceInFlight;
   /** Why the engine closed this subscriber, while the sink is still to be told (after its call in flight). */
   private CloseReason closeNotice;
+  /** Guarded by the monitor: the subscriber closed; nothing more is queued or delivered. */
+  boolean closed;
 
-  SubscriberDelivery(RealSubscriber owner, SubscriptionHub hub, PresenceSink sink) {
-    this.outbox = new Outbox(hub.coalesced);
-    this.owner = owner;
+  SubscriberDelivery(int shard, SubscriptionHub hub, PresenceSink sink) {
+    super(shard, hub.coalesced);
     this.hub = hub;
-    this.sink = new GuardedSink(sink, hub.sinkFailures, owner.watcherUserId());
+    this.sink = sink;
     this.nextBatchAt = hub.ticker.read();
   }
 
@@ -50,7 +54,7 @@ final class SubscriberDelivery implements Runnable {
 
   /** Under the monitor: whether the caller must schedule the flush timer now. */
   boolean armFlush() {
-    if (flushScheduled || owner.closed) {
+    if (flushScheduled || closed) {
       return false;
     }
     flushScheduled = true;
@@ -58,9 +62,16 @@ final class SubscriberDelivery implements Runnable {
   }
 
   /** The flush timer fired. */
-  void timerFired() {
+  @Override
+  final void onTimer(long nowNanos) {
     dispatch(true);
   }
+
+  /** The watcher's user id, named when the sink fails. */
+  abstract String watcherUserId();
+
+  /** Under the monitor: a batch the executor rejected goes back to pending ({@link Outbox#requeue}). */
+  abstract void requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch);
 
   // ---- dispatch
 
@@ -74,18 +85,18 @@ final class SubscriberDelivery implements Runnable {
     List<UserPresence> presenceBatch = null;
     boolean putOff = false;
     long putOffTo = 0;
-    synchronized (owner) {
+    synchronized (this) {
       if (flushDue) {
         flushScheduled = false; // the timer fired
       }
-      if (owner.closed) {
+      if (closed) {
         return;
       }
       if (inFlight) {
         flushWanted |= flushDue;
         return;
       }
-      typingBatch = outbox.drainTyping();
+      typingBatch = drainTyping();
       if (flushDue || flushWanted) {
         flushWanted = false;
         long now = hub.ticker.read();
@@ -93,7 +104,7 @@ final class SubscriberDelivery implements Runnable {
           putOff = armFlush();
           putOffTo = nextBatchAt;
         } else {
-          presenceBatch = outbox.hasPresence() ? outbox.collect(hub.publicView) : null;
+          presenceBatch = hasPresence() ? collect(hub.publicView) : null;
           if (presenceBatch != null) {
             nextBatchAt = now + hub.flushNanos;
           }
@@ -104,7 +115,7 @@ final class SubscriberDelivery implements Runnable {
       presenceInFlight = presenceBatch;
     }
     if (putOff) {
-      hub.scheduleFlushAt(owner, putOffTo);
+      hub.scheduleFlushAt(this, putOffTo);
     }
     if (typingBatch == null && presenceBatch == null) {
       return;
@@ -117,7 +128,7 @@ final class SubscriberDelivery implements Runnable {
    * {@code typingBatch}, which the caller sends with {@link #sendClaimed} once it released the monitor.
    */
   boolean claimForTyping(List<TypingEvent> typingBatch) {
-    if (inFlight || flushWanted || outbox.hasTyping()) {
+    if (inFlight || flushWanted || hasTyping()) {
       return false;
     }
     inFlight = true;
@@ -136,10 +147,10 @@ final class SubscriberDelivery implements Runnable {
     try {
       hub.delivery.execute(this);
     } catch (RejectedExecutionException e) {
-      boolean retry = requeue(typingBatch, presenceBatch);
-      sink.failed(e);
+      boolean retry = takeBack(typingBatch, presenceBatch);
+      GuardedSink.failed(sink, e, hub.sinkFailures, watcherUserId());
       if (retry) {
-        hub.scheduleFlushAt(owner, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
+        hub.scheduleFlushAt(this, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
       }
     }
   }
@@ -148,16 +159,16 @@ final class SubscriberDelivery implements Runnable {
    * The executor rejected a delivery: put it back so nothing is lost ({@link Outbox#requeue}).
    * Returns whether the caller must arm the flush timer.
    */
-  private boolean requeue(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+  private boolean takeBack(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     CloseReason notice;
     boolean retry = false;
     // One monitor hold: between clearing inFlight and putting the batch back, a claimed typing event
     // or another flush could overtake the rejected batch (a STOP after the START that followed it).
-    synchronized (owner) {
+    synchronized (this) {
       notice = closeNotice;
       closeNotice = null;
-      if (notice == null && !owner.closed) {
-        owner.requeue(typingBatch, presenceBatch);
+      if (notice == null && !closed) {
+        requeue(typingBatch, presenceBatch);
         flushWanted = false;
         retry = armFlush();
       }
@@ -166,7 +177,8 @@ final class SubscriberDelivery implements Runnable {
       presenceInFlight = null;
     }
     if (notice != null) {
-      sink.onClosed(notice); // closed while this rejected call was "in flight": tell it here, once
+      // Closed while this rejected call was "in flight": tell it here, once.
+      GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
     }
     return retry;
   }
@@ -183,25 +195,25 @@ final class SubscriberDelivery implements Runnable {
     try {
       if (typingBatch != null) {
         hub.deliveries.add(typingBatch.size());
-        sink.onTyping(typingBatch);
+        GuardedSink.onTyping(sink, typingBatch, hub.sinkFailures, watcherUserId());
       }
       if (presenceBatch != null) {
         hub.deliveries.add(presenceBatch.size());
-        sink.onPresence(presenceBatch);
+        GuardedSink.onPresence(sink, presenceBatch, hub.sinkFailures, watcherUserId());
       }
     } finally {
       boolean more;
       CloseReason notice;
-      synchronized (owner) {
+      synchronized (this) {
         inFlight = false;
         typingInFlight = null;
         presenceInFlight = null;
-        more = !owner.closed && (flushWanted || outbox.hasTyping());
+        more = !closed && (flushWanted || hasTyping());
         notice = closeNotice;
         closeNotice = null;
       }
       if (notice != null) {
-        sink.onClosed(notice);
+        GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
       } else if (more) {
         dispatch(false);
       }
@@ -228,9 +240,10 @@ final class SubscriberDelivery implements Runnable {
   /** With no lock held: tells the sink why the subscriber closed, on the delivery executor. */
   void tellClosed(CloseReason reason) {
     try {
-      hub.delivery.execute(() -> sink.onClosed(reason));
+      hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId()));
     } catch (RejectedExecutionException e) {
-      sink.onClosed(reason); // the pool is gone (engine closing): tell it here rather than never
+      // The pool is gone (engine closing): tell it here rather than never.
+      GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
     }
   }
 }

@@ -141,7 +141,7 @@ final class SubscriptionHub {
   }
 
   /** Arms a subscriber's flush timer for a given ticker time (a flush put off to keep the window). */
-  void scheduleFlushAt(RealSubscriber subscriber, long deadlineNanos) {
+  void scheduleFlushAt(TimerNode subscriber, long deadlineNanos) {
     wheel.schedule(subscriber, deadlineNanos);
   }
 
