@@ -21,14 +21,17 @@ from xml.sax.saxutils import escape
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "charts")
 
-# Heartbeat: run.json has the seed and the floor; heartbeat-after-coarse-clock.json has ours after 32cc151.
-HEARTBEAT_JSON = ["run.json", "heartbeat-after-coarse-clock.json"]
+# Heartbeat: run.json has the seed and the floor; heartbeat-after-coarse-clock.json has ours after 32cc151;
+# final-heartbeat.json is the closing run of issue 11 (ours, the seed and the floor in one invocation).
+HEARTBEAT_JSON = ["run.json", "heartbeat-after-coarse-clock.json", "final-heartbeat.json"]
 # Fanout: subscriptions-run.json has ours and the seed at M = 10, 1,000 and 100,000 watchers.
-FANOUT_JSON = ["subscriptions-run.json"]
+# final-fanout.json: the closing run of issue 11, every mode and the seed at every M in one invocation.
+FANOUT_JSON = ["subscriptions-run.json", "final-fanout.json"]
 # MEMORY lines: heap after full GCs per connected user, 1M devices (MemoryBenchmark).
-MEMORY_SUMMARIES = ["run-summary.txt"]
+# final-issue11-summary.txt: presence after issue 11 (the seed and Caffeine did not change: run-summary.txt).
+MEMORY_SUMMARIES = ["run-summary.txt", "final-issue11-summary.txt"]
 # TYPING lines: events each receiver gets per 20 s burst (TypingBenchmark).
-TYPING_SUMMARIES = ["subscriptions-run-summary.txt"]
+TYPING_SUMMARIES = ["subscriptions-run-summary.txt", "final-issue11-summary.txt"]
 
 OURS, SEED, FLOOR, OTHER = "#2f6fb0", "#c8553d", "#7a7a7a", "#8fb8de"
 FONT = "font-family='Helvetica, Arial, sans-serif'"
@@ -276,7 +279,7 @@ def typing():
     shown = lambda impl: median_of(t, "indicatorShown", impl=impl, receivers=1000)
     bar_chart("typing.svg", "Typing: events per receiver for one 20 s burst of 134 keystrokes",
               "1,000 receivers; median over the trial; TYPING lines of " + ", ".join(TYPING_SUMMARIES),
-              [("presence: start, a refresh every 2 s, stop", [
+              [("presence: start, a refresh when the expiry would lapse, stop", [
                   (f"indicator shown {shown('presence'):.0f} % of the burst", ev("presence"), OURS)]),
                ("seed: start, stop (client debounce)", [
                   (f"indicator shown {shown('seed'):.0f} % of the burst", ev("seed"), SEED)])],
