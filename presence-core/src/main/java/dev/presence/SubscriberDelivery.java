@@ -183,7 +183,6 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     return retry;
   }
 
-
   /**
    * On the delivery executor: one call of the sink with the batches in flight, then whatever became
    * due meanwhile. Not for other callers.
