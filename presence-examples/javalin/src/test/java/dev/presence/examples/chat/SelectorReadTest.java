@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.presence.examples.support.RawWebSocket;
 import dev.presence.examples.support.TestSocket;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.eclipse.jetty.server.Server;
 import org.junit.jupiter.api.AfterEach;
@@ -79,6 +83,49 @@ class SelectorReadTest {
         WAIT,
         "all " + CLIENTS + " members idle");
     assertThat(idle).hasSize(CLIENTS);
+  }
+
+  /**
+   * The endpoint skips the read right after one that drained the socket: frames that come
+   * together in one segment, and a frame cut across segments that arrive apart, are still read
+   * whole and each answered (an unknown type gets an error frame that echoes it).
+   */
+  @Test
+  void framesThatShareASegmentOrAreCutAcrossSegmentsAreAllRead() throws InterruptedException {
+    server = ChatServer.start(new DemoOptions(0, Duration.ofMillis(400), Duration.ofMinutes(1), Duration.ofMillis(50),
+        Duration.ofSeconds(30)), backend);
+    RawWebSocket socket = RawWebSocket.open(server.port(), "/ws?user=reader&device=tab", Map.of(), 0);
+    try {
+      assertThat(socket.status()).isEqualTo(101);
+      ByteArrayOutputStream three = new ByteArrayOutputStream();
+      for (String name : List.of("one", "two", "three")) {
+        three.writeBytes(RawWebSocket.textFrame("{\"type\":\"" + name + "\"}"));
+      }
+      socket.sendRaw(three.toByteArray());
+      for (String name : List.of("one", "two", "three")) {
+        assertThat(nextError(socket)).contains("'" + name + "'");
+      }
+
+      byte[] cut = RawWebSocket.textFrame("{\"type\":\"cut-in-two\"}");
+      for (int at : new int[] {1, 2, 6, cut.length - 1}) {
+        socket.sendRaw(Arrays.copyOfRange(cut, 0, at));
+        // Lets the server read the first piece alone (the read that drains the socket) before the rest comes.
+        Thread.sleep(20);
+        socket.sendRaw(Arrays.copyOfRange(cut, at, cut.length));
+        assertThat(nextError(socket)).as("cut at byte %d", at).contains("'cut-in-two'");
+      }
+    } finally {
+      socket.close();
+    }
+  }
+
+  private static String nextError(RawWebSocket socket) {
+    while (true) {
+      String text = socket.read(WAIT).text();
+      if (type(text).equals("error")) {
+        return json(text).path("message").asText();
+      }
+    }
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -133,7 +134,26 @@ public final class RawWebSocket implements AutoCloseable {
     send(BINARY, data);
   }
 
+  /** The bytes of one masked text frame, as a client sends it; for {@link #sendRaw}. */
+  public static byte[] textFrame(String text) {
+    return frame(TEXT, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Writes these bytes as they are, in one write: part of a frame, or several frames. */
+  public void sendRaw(byte[] bytes) {
+    try {
+      out.write(bytes);
+      out.flush();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot send", e);
+    }
+  }
+
   private void send(int opcode, byte[] payload) {
+    sendRaw(frame(opcode, payload));
+  }
+
+  private static byte[] frame(int opcode, byte[] payload) {
     ByteBuffer frame = ByteBuffer.allocate(14 + payload.length);
     frame.put((byte) (0x80 | opcode));
     if (payload.length < 126) {
@@ -149,12 +169,7 @@ public final class RawWebSocket implements AutoCloseable {
     for (int i = 0; i < payload.length; i++) {
       frame.put((byte) (payload[i] ^ mask[i % 4]));
     }
-    try {
-      out.write(frame.array(), 0, frame.position());
-      out.flush();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot send a frame", e);
-    }
+    return Arrays.copyOf(frame.array(), frame.position());
   }
 
   /**
