@@ -5,6 +5,7 @@
 # ends by itself. Run from the repository root after
 #   mvn -q -pl presence-examples/javalin -am package -DskipTests
 # Usage: presence-examples/javalin/scripts/frame-cost.sh [CLIENTS=2000] [RATE=1] [SECONDS=30]
+# WARMUP=S sets the warm-up before the measured window (default 30 s: the JIT still takes a tenth of the CPU 10 s in).
 # JFR=1 also records a flight recording of each server to presence-examples/javalin/target/frame-cost-MODE.jfr.
 # SERVER_JAVA_OPTS are the server's JVM options, by default those of the README's run command (-XX:+UseParallelGC);
 # SERVER_JAVA_OPTS= (empty) measures the JVM's defaults (G1). DEMO_JAR measures another build.
@@ -31,7 +32,7 @@ for mode in heartbeat status; do
     node target/node-yardstick/server.js "$port" > "target/frame-cost-$mode-server.log" 2>&1 &
     server=$!
     for _ in $(seq 100); do grep -q "open http" "target/frame-cost-$mode-server.log" && break; sleep 0.2; done
-    java -cp target/test-classes dev.presence.examples.load.FrameCost "$port" "$server" "$clients" "$mode" "$rate" "$seconds"
+    java -DframeCost.warmupSeconds="${WARMUP:-30}" -cp target/test-classes dev.presence.examples.load.FrameCost "$port" "$server" "$clients" "$mode" "$rate" "$seconds"
     kill "$server"; wait "$server" 2>/dev/null || true
     continue
   fi
@@ -41,7 +42,7 @@ for mode in heartbeat status; do
   java ${SERVER_JAVA_OPTS--XX:+UseParallelGC} "${jfr[@]}" -jar "$jar" --port "$port" > "target/frame-cost-$mode-server.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "open http" "target/frame-cost-$mode-server.log" && break; sleep 0.2; done
-  java -cp target/test-classes dev.presence.examples.load.FrameCost "$port" "$server" "$clients" "$mode" "$rate" "$seconds"
+  java -DframeCost.warmupSeconds="${WARMUP:-30}" -cp target/test-classes dev.presence.examples.load.FrameCost "$port" "$server" "$clients" "$mode" "$rate" "$seconds"
   echo "  server threads at the end: $(ls /proc/$server/task | wc -l)"
   kill "$server"; wait "$server" 2>/dev/null || true
 done

@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Measures the chat demo's server CPU per WebSocket frame under load: {@code clients} WebSockets (the
  * JDK's client, {@value #CHANNEL_SIZE} per channel, as a team would be) each send {@code rate} frames
- * per second; the server's CPU time (user + system, from {@code /proc/PID/stat}) over the measured
- * window is divided by every frame it read or wrote in that window (counted at the clients).
+ * per second; after a warm-up ({@code -DframeCost.warmupSeconds}, 30 s by default) the server's CPU
+ * time (user + system, from {@code /proc/PID/stat}) over the measured window is divided by every
+ * frame it read or wrote in that window (counted at the clients).
  *
  * <p>Modes: {@code heartbeat} (each frame is a heartbeat: read, parse, one timestamp in the engine;
  * the baseline) and {@code status} (each frame switches the client between idle and online, so every
@@ -88,7 +89,8 @@ public final class FrameCost {
           TimeUnit.MICROSECONDS);
     }
 
-    Thread.sleep(10_000); // warm-up: JIT, steady batching
+    // Warm-up: the JIT (still a tenth of the CPU 10 s in) and steady batching; a server runs for days.
+    Thread.sleep(Long.getLong("frameCost.warmupSeconds", 30) * 1000);
     long[] ticksBefore = cpuTicks(pid);
     long cpuBefore = cpuNanos(pid);
     long inBefore = sent.get();
