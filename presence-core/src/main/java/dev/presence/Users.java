@@ -40,23 +40,11 @@ final class Users {
    * (User id, device id) → session, for every device connected or in grace here: written only by
    * {@link #addDevice}, {@link #replaceDevice} and {@link #removeDevice}, under the user lock.
    */
-  final IdTable<DeviceSession> devices =
-      new IdTable<>() {
-        @Override
-        int hashOf(DeviceSession session) {
-          return session.hash;
-        }
-
-        @Override
-        String first(DeviceSession session) {
-          return session.userId;
-        }
-
-        @Override
-        String second(DeviceSession session) {
-          return session.deviceId;
-        }
-      };
+  /**
+   * (User id, device id) → session, for every device connected or in grace here: written only by
+   * {@link #addDevice}, {@link #replaceDevice} and {@link #removeDevice}, under the user lock.
+   */
+  final DeviceTable devices = new DeviceTable();
 
   private final TimerWheel wheel;
 
@@ -91,7 +79,7 @@ final class Users {
 
   /** The session of a device connected or in grace here, or null; no lock, no allocation. */
   DeviceSession device(String userId, String deviceId) {
-    return devices.get(IdTable.hash(userId, deviceId), userId, deviceId);
+    return devices.find(userId, deviceId);
   }
 
   /**
