@@ -23,8 +23,6 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
    */
   final String userId;
   final String deviceId;
-  /** {@link IdTable#hash(String, String)} of (user id, device id): this session's key in {@link Users#devices}. */
-  final int hash;
   final DeviceInfo info;
   /** Told once when this connection closes, or null. */
   final ConnectionListener listener;
@@ -60,7 +58,6 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
     this.user = user;
     this.userId = user.userId;
     this.deviceId = deviceId;
-    this.hash = IdTable.hash(user.userId, deviceId);
     this.info = info;
     this.listener = listener;
     this.lastHeartbeat = now;

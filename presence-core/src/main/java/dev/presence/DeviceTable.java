@@ -5,17 +5,23 @@ package dev.presence;
  * behind {@code heartbeat(userId, deviceId)} and the other by-id calls.
  *
  * <p>Its {@link #find} is the generic {@link IdTable#get} written out for sessions: no calls through
- * {@link #hashOf}, {@link #first} and {@link #second}, so the JIT inlines it into the caller. The
- * generic probe, shared by both of the engine's tables, is compiled once with both key types in its
- * profile and grows past the size the JIT inlines; the heartbeat then paid for a call and type
- * checks on every lookup.
+ * {@link #hashOf}, {@link #first} and {@link #second} (the generic probe is shared by both of the
+ * engine's tables, so those calls see two receiver types), and no pair hash kept in each session: a
+ * probe compares the ids once the slot's one-byte tag matches. The JIT still compiles {@code find} on
+ * its own rather than inline it (two inlined {@code String.equals} make it too big), so a lookup is
+ * one direct call.
  *
  * <p>Thread-safety: as {@link IdTable}: lookups take no lock, writes lock one segment.
  */
 final class DeviceTable extends IdTable<DeviceSession> {
+  /**
+   * Computed, not kept in the session (4 B per device, 8 with the JVM's alignment): the ids' {@code
+   * String} hashes are cached, and only writes and rebuilds ask; {@link #find} compares ids once the
+   * slot's tag matches.
+   */
   @Override
   int hashOf(DeviceSession session) {
-    return session.hash;
+    return hash(session.userId, session.deviceId);
   }
 
   @Override
@@ -43,7 +49,7 @@ final class DeviceTable extends IdTable<DeviceSession> {
       }
       if (tags[i] == tag && slot != TOMBSTONE) {
         DeviceSession session = (DeviceSession) slot;
-        if (session.hash == hash && sameIds(session, userId, deviceId)) {
+        if (sameIds(session, userId, deviceId)) { // a tag matches another entry 1 time in 256
           return session;
         }
       }
