@@ -150,14 +150,14 @@ final class DeviceLifecycle {
       }
       long now = ticker.read();
       switch (signal) {
-        case IDLE -> session.clientIdle = true;
+        case IDLE -> session.clientIdle(true);
         case ACTIVE -> {
-          session.clientIdle = false;
+          session.clientIdle(false);
           session.lastActivity = now;
         }
-        case HIDDEN -> session.hidden = true;
+        case HIDDEN -> session.hidden(true);
         case VISIBLE -> {
-          session.hidden = false;
+          session.hidden(false);
           session.lastActivity = now;
         }
       }
@@ -176,10 +176,10 @@ final class DeviceLifecycle {
    */
   private void refreshActivity(DeviceSession session, long now) {
     boolean idle =
-        session.clientIdle || session.hidden || now - session.lastActivity >= idleNanos;
+        session.clientIdle() || session.hidden() || now - session.lastActivity >= idleNanos;
     if (idle && !session.idle) {
       session.idle = true;
-      if (!session.clientIdle && !session.hidden && now - session.lastActivity < idleNanos) {
+      if (!session.clientIdle() && !session.hidden() && now - session.lastActivity < idleNanos) {
         session.idle = false;
         idle = false;
       }
@@ -187,9 +187,9 @@ final class DeviceLifecycle {
       session.idle = false;
     }
     DeviceActivity activity = idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
-    if (activity != session.recorded) {
+    if (activity != session.recorded()) {
       // Queued: a write that fails is retried in order by the user's write queue.
-      session.recorded = activity;
+      session.recorded(activity);
       writes.enqueue(session.user, new StoreWrite(session, putDevice(session, activity, clock.millis()), commit));
     }
   }
@@ -367,7 +367,7 @@ final class DeviceLifecycle {
       if (session.phase == DeviceSession.CLOSED) {
         continue;
       }
-      DeviceActivity activity = session.recorded != null ? session.recorded : DeviceActivity.ACTIVE;
+      DeviceActivity activity = session.recorded() != null ? session.recorded() : DeviceActivity.ACTIVE;
       writes.enqueue(entry, new StoreWrite(session, putDevice(session, activity, clock.millis()), reasserted));
     }
   }
