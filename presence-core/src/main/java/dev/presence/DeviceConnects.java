@@ -81,7 +81,7 @@ final class DeviceConnects {
     lifecycle.run.checkOpen();
     long now = ticker.read();
     DeviceSession existing = entry.find(deviceId);
-    DeviceSession session = new DeviceSession(lifecycle, entry, deviceId, info, now, listener);
+    DeviceSession session = new DeviceSession(wheel.shardOf(entry), lifecycle, entry, deviceId, info, now, listener);
     StoreWrite claim;
     stats.connects.increment();
     stats.devicesConnected.increment();
@@ -193,8 +193,8 @@ final class DeviceConnects {
     wheel.cancel(session);
     users.removeDevice(entry, session);
     if (entry.deviceCount() == 0) {
-      stats.counted(entry.countedState, PresenceState.OFFLINE);
-      entry.countedState = PresenceState.OFFLINE;
+      stats.counted(entry.countedState(), PresenceState.OFFLINE);
+      entry.countedState(PresenceState.OFFLINE);
     }
   }
 

@@ -319,7 +319,7 @@ final class DeviceLifecycle {
         UserRecord last = entry.lastRecord;
         // The sweep's change is told after the store made it: a write of this node may have been
         // committed since. Only a record newer than the last one applied may move local state.
-        if (!entry.retired && (last == null || update.current().version() > last.version())) {
+        if (!entry.retired() && (last == null || update.current().version() > last.version())) {
           changes.applied(entry, update);
           return;
         }
@@ -340,7 +340,7 @@ final class DeviceLifecycle {
   boolean reassert() {
     for (UserEntry entry : users.all()) {
       synchronized (entry) {
-        if (entry.retired) {
+        if (entry.retired()) {
           continue;
         }
         try {
@@ -392,8 +392,8 @@ final class DeviceLifecycle {
             // Other nodes filled the user's devices meanwhile: this connection cannot stay.
             dropStale(entry, session, CloseReason.REPLACED);
             if (entry.deviceCount() == 0) {
-              stats.counted(entry.countedState, PresenceState.OFFLINE);
-              entry.countedState = PresenceState.OFFLINE;
+              stats.counted(entry.countedState(), PresenceState.OFFLINE);
+              entry.countedState(PresenceState.OFFLINE);
             }
           }
           return false;
@@ -433,8 +433,8 @@ final class DeviceLifecycle {
           session.phase = DeviceSession.CLOSED;
           wheel.cancel(session);
         }
-        stats.counted(entry.countedState, PresenceState.OFFLINE);
-        entry.countedState = PresenceState.OFFLINE;
+        stats.counted(entry.countedState(), PresenceState.OFFLINE);
+        entry.countedState(PresenceState.OFFLINE);
         if (entry.retry != null) {
           wheel.cancel(entry.retry);
         }

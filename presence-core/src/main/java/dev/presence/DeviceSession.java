@@ -101,8 +101,14 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   }
 
   DeviceSession(
-      DeviceLifecycle lifecycle, UserEntry user, String deviceId, DeviceInfo info, long now, ConnectionListener listener) {
-    super(user.shard);
+      int shard,
+      DeviceLifecycle lifecycle,
+      UserEntry user,
+      String deviceId,
+      DeviceInfo info,
+      long now,
+      ConnectionListener listener) {
+    super(shard);
     this.lifecycle = lifecycle;
     this.user = user;
     this.userId = user.userId;

@@ -46,11 +46,7 @@ final class Users {
    */
   final DeviceTable devices = new DeviceTable();
 
-  private final TimerWheel wheel;
-
-  Users(TimerWheel wheel) {
-    this.wheel = wheel;
-  }
+  Users() {}
 
   /** The entry of a user, or null; no lock. */
   UserEntry get(String userId) {
@@ -90,7 +86,7 @@ final class Users {
     while (true) {
       UserEntry entry = entryFor(userId);
       synchronized (entry) {
-        if (entry.retired) {
+        if (entry.retired()) {
           continue;
         }
         try {
@@ -104,8 +100,8 @@ final class Users {
 
   /** Under the user lock: drops an entry that holds nothing. */
   void retireIfUnused(UserEntry entry) {
-    if (entry.isUnused() && !entry.retired) {
-      entry.retired = true;
+    if (entry.isUnused() && !entry.retired()) {
+      entry.retired(true);
       byId.remove(entry);
     }
   }
@@ -129,7 +125,7 @@ final class Users {
     if (entry != null) {
       return entry;
     }
-    UserEntry fresh = new UserEntry(userId, wheel.shardFor(userId.hashCode()));
+    UserEntry fresh = new UserEntry(userId);
     UserEntry raced = byId.put(fresh, false);
     return raced != null ? raced : fresh;
   }
