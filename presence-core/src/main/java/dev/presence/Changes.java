@@ -47,9 +47,9 @@ final class Changes {
     }
     PresenceState counted =
         entry.deviceCount() == 0 ? PresenceState.OFFLINE : update.current().selfState();
-    if (counted != entry.countedState) {
-      stats.counted(entry.countedState, counted);
-      entry.countedState = counted;
+    if (counted != entry.countedState()) {
+      stats.counted(entry.countedState(), counted);
+      entry.countedState(counted);
     }
     emit(update);
   }

@@ -81,7 +81,7 @@ final class DeviceConnects {
     lifecycle.run.checkOpen();
     long now = ticker.read();
     DeviceSession existing = entry.find(deviceId);
-    DeviceSession session = new DeviceSession(lifecycle, entry, deviceId, info, now, listener);
+    DeviceSession session = new DeviceSession(wheel.shardOf(entry), lifecycle, entry, deviceId, info, now, listener);
     StoreWrite claim;
     stats.connects.increment();
     stats.devicesConnected.increment();
@@ -110,8 +110,8 @@ final class DeviceConnects {
       victim = leastRecentlyActive(entry, null);
     }
     boolean absorbs = entry.allInGrace();
-    session.recorded = DeviceActivity.ACTIVE;
-    session.absorbed = absorbs;
+    session.recorded(DeviceActivity.ACTIVE);
+    session.absorbed(absorbs);
     users.addDevice(entry, session);
     if (absorbs) {
       stats.reconnectsAbsorbed.increment();
@@ -172,7 +172,7 @@ final class DeviceConnects {
     writes.dropQueuedPuts(entry, session);
     if (write.callerWaiting) {
       stats.connects.decrement();
-      if (session.absorbed) {
+      if (session.absorbed()) {
         stats.reconnectsAbsorbed.decrement();
       }
     }
@@ -193,8 +193,8 @@ final class DeviceConnects {
     wheel.cancel(session);
     users.removeDevice(entry, session);
     if (entry.deviceCount() == 0) {
-      stats.counted(entry.countedState, PresenceState.OFFLINE);
-      entry.countedState = PresenceState.OFFLINE;
+      stats.counted(entry.countedState(), PresenceState.OFFLINE);
+      entry.countedState(PresenceState.OFFLINE);
     }
   }
 
@@ -246,16 +246,16 @@ final class DeviceConnects {
   private StoreWrite takeOver(UserEntry entry, DeviceSession old, DeviceSession session) {
     long now = ticker.read();
     session.lastActivity = old.lastActivity;
-    session.clientIdle = old.clientIdle;
-    session.hidden = old.hidden;
+    session.clientIdle(old.clientIdle());
+    session.hidden(old.hidden());
     session.statusTokens = old.statusTokens;
     // Not yet visible to other threads, so no handshake with activity() is needed here.
-    session.idle = session.clientIdle || session.hidden || now - session.lastActivity >= idleNanos;
+    session.idle = session.clientIdle() || session.hidden() || now - session.lastActivity >= idleNanos;
     DeviceActivity activity = session.idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
     boolean fromGrace = old.phase == DeviceSession.GRACE;
-    boolean claims = fromGrace || activity != old.recorded;
-    session.recorded = activity;
-    session.absorbed = fromGrace;
+    boolean claims = fromGrace || activity != old.recorded();
+    session.recorded(activity);
+    session.absorbed(fromGrace);
     if (fromGrace) {
       stats.reconnectsAbsorbed.increment();
       stats.devicesInGrace.decrement();

@@ -150,14 +150,14 @@ final class DeviceLifecycle {
       }
       long now = ticker.read();
       switch (signal) {
-        case IDLE -> session.clientIdle = true;
+        case IDLE -> session.clientIdle(true);
         case ACTIVE -> {
-          session.clientIdle = false;
+          session.clientIdle(false);
           session.lastActivity = now;
         }
-        case HIDDEN -> session.hidden = true;
+        case HIDDEN -> session.hidden(true);
         case VISIBLE -> {
-          session.hidden = false;
+          session.hidden(false);
           session.lastActivity = now;
         }
       }
@@ -176,10 +176,10 @@ final class DeviceLifecycle {
    */
   private void refreshActivity(DeviceSession session, long now) {
     boolean idle =
-        session.clientIdle || session.hidden || now - session.lastActivity >= idleNanos;
+        session.clientIdle() || session.hidden() || now - session.lastActivity >= idleNanos;
     if (idle && !session.idle) {
       session.idle = true;
-      if (!session.clientIdle && !session.hidden && now - session.lastActivity < idleNanos) {
+      if (!session.clientIdle() && !session.hidden() && now - session.lastActivity < idleNanos) {
         session.idle = false;
         idle = false;
       }
@@ -187,9 +187,9 @@ final class DeviceLifecycle {
       session.idle = false;
     }
     DeviceActivity activity = idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;
-    if (activity != session.recorded) {
+    if (activity != session.recorded()) {
       // Queued: a write that fails is retried in order by the user's write queue.
-      session.recorded = activity;
+      session.recorded(activity);
       writes.enqueue(session.user, new StoreWrite(session, putDevice(session, activity, clock.millis()), commit));
     }
   }
@@ -319,7 +319,7 @@ final class DeviceLifecycle {
         UserRecord last = entry.lastRecord;
         // The sweep's change is told after the store made it: a write of this node may have been
         // committed since. Only a record newer than the last one applied may move local state.
-        if (!entry.retired && (last == null || update.current().version() > last.version())) {
+        if (!entry.retired() && (last == null || update.current().version() > last.version())) {
           changes.applied(entry, update);
           return;
         }
@@ -340,7 +340,7 @@ final class DeviceLifecycle {
   boolean reassert() {
     for (UserEntry entry : users.all()) {
       synchronized (entry) {
-        if (entry.retired) {
+        if (entry.retired()) {
           continue;
         }
         try {
@@ -367,7 +367,7 @@ final class DeviceLifecycle {
       if (session.phase == DeviceSession.CLOSED) {
         continue;
       }
-      DeviceActivity activity = session.recorded != null ? session.recorded : DeviceActivity.ACTIVE;
+      DeviceActivity activity = session.recorded() != null ? session.recorded() : DeviceActivity.ACTIVE;
       writes.enqueue(entry, new StoreWrite(session, putDevice(session, activity, clock.millis()), reasserted));
     }
   }
@@ -392,8 +392,8 @@ final class DeviceLifecycle {
             // Other nodes filled the user's devices meanwhile: this connection cannot stay.
             dropStale(entry, session, CloseReason.REPLACED);
             if (entry.deviceCount() == 0) {
-              stats.counted(entry.countedState, PresenceState.OFFLINE);
-              entry.countedState = PresenceState.OFFLINE;
+              stats.counted(entry.countedState(), PresenceState.OFFLINE);
+              entry.countedState(PresenceState.OFFLINE);
             }
           }
           return false;
@@ -433,8 +433,8 @@ final class DeviceLifecycle {
           session.phase = DeviceSession.CLOSED;
           wheel.cancel(session);
         }
-        stats.counted(entry.countedState, PresenceState.OFFLINE);
-        entry.countedState = PresenceState.OFFLINE;
+        stats.counted(entry.countedState(), PresenceState.OFFLINE);
+        entry.countedState(PresenceState.OFFLINE);
         if (entry.retry != null) {
           wheel.cancel(entry.retry);
         }

@@ -10,9 +10,16 @@ import java.util.List;
  * deadlines then (lazy rescheduling), so a heartbeat allocates nothing and touches no timer.
  */
 final class DeviceSession extends TimerNode implements DeviceConnection {
-  static final int CONNECTED = 0;
-  static final int GRACE = 1;
-  static final int CLOSED = 2;
+  static final byte CONNECTED = 0;
+  static final byte GRACE = 1;
+  static final byte CLOSED = 2;
+
+  // Bits of {@link #flags}.
+  private static final int CLIENT_IDLE = 1;
+  private static final int HIDDEN = 2;
+  private static final int ABSORBED = 4;
+  private static final int RECORDED_ACTIVE = 8;
+  private static final int RECORDED_IDLE = 16;
 
   final DeviceLifecycle lifecycle;
   final UserEntry user;
@@ -23,8 +30,6 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
    */
   final String userId;
   final String deviceId;
-  /** {@link IdTable#hash(String, String)} of (user id, device id): this session's key in {@link Users#devices}. */
-  final int hash;
   final DeviceInfo info;
   /** Told once when this connection closes, or null. */
   final ConnectionListener listener;
@@ -33,19 +38,17 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   volatile long lastHeartbeat;
   /** Ticker time of the last input event; written without the lock. */
   volatile long lastActivity;
-  /** Written under the user lock; read anywhere. */
-  volatile int phase = CONNECTED;
+  /** Written under the user lock; read anywhere. A byte, not an int: see {@link #flags}. */
+  volatile byte phase = CONNECTED;
   /** Whether the device is idle, as last decided under the user lock; read on the activity fast path. */
   volatile boolean idle;
 
-  /** Guarded by the user lock: the client said its user is idle. */
-  boolean clientIdle;
-  /** Guarded by the user lock: the client's tab or window is hidden. */
-  boolean hidden;
-  /** Guarded by the user lock: the activity the store has for this device, once queued writes land. */
-  DeviceActivity recorded;
-  /** Guarded by the user lock: this connect was counted as a reconnect absorbed by grace. */
-  boolean absorbed;
+  /**
+   * Guarded by the user lock: {@link #clientIdle}, {@link #hidden}, {@link #absorbed} and {@link
+   * #recorded} as bits. Packed with {@link #phase} and {@link #idle} into 3 bytes, they let the
+   * references start 4 bytes earlier, which with 8-byte object alignment saves 8 B per session.
+   */
+  private byte flags;
   /** Guarded by the user lock: subscribers bound to this connection, or null. */
   List<RealSubscriber> subscribers;
   /** Guarded by the user lock: the status-change token bucket; null while full. */
@@ -53,14 +56,63 @@ final class DeviceSession extends TimerNode implements DeviceConnection {
   /** Why and when the connection closed; null while open. Written under the user lock. */
   volatile CloseStamp closed;
 
+  /** Guarded by the user lock: the client said its user is idle. */
+  boolean clientIdle() {
+    return (flags & CLIENT_IDLE) != 0;
+  }
+
+  void clientIdle(boolean on) {
+    flag(CLIENT_IDLE, on);
+  }
+
+  /** Guarded by the user lock: the client's tab or window is hidden. */
+  boolean hidden() {
+    return (flags & HIDDEN) != 0;
+  }
+
+  void hidden(boolean on) {
+    flag(HIDDEN, on);
+  }
+
+  /** Guarded by the user lock: this connect was counted as a reconnect absorbed by grace. */
+  boolean absorbed() {
+    return (flags & ABSORBED) != 0;
+  }
+
+  void absorbed(boolean on) {
+    flag(ABSORBED, on);
+  }
+
+  /** Guarded by the user lock: the activity the store has for this device once queued writes land, or null. */
+  DeviceActivity recorded() {
+    if ((flags & RECORDED_ACTIVE) != 0) {
+      return DeviceActivity.ACTIVE;
+    }
+    return (flags & RECORDED_IDLE) != 0 ? DeviceActivity.IDLE : null;
+  }
+
+  void recorded(DeviceActivity activity) {
+    flag(RECORDED_ACTIVE, activity == DeviceActivity.ACTIVE);
+    flag(RECORDED_IDLE, activity == DeviceActivity.IDLE);
+  }
+
+  private void flag(int bit, boolean on) {
+    flags = (byte) (on ? flags | bit : flags & ~bit);
+  }
+
   DeviceSession(
-      DeviceLifecycle lifecycle, UserEntry user, String deviceId, DeviceInfo info, long now, ConnectionListener listener) {
-    super(user.shard);
+      int shard,
+      DeviceLifecycle lifecycle,
+      UserEntry user,
+      String deviceId,
+      DeviceInfo info,
+      long now,
+      ConnectionListener listener) {
+    super(shard);
     this.lifecycle = lifecycle;
     this.user = user;
     this.userId = user.userId;
     this.deviceId = deviceId;
-    this.hash = IdTable.hash(user.userId, deviceId);
     this.info = info;
     this.listener = listener;
     this.lastHeartbeat = now;

@@ -30,7 +30,8 @@ import java.util.List;
 abstract class IdTable<V> {
   private static final int SEGMENT_BITS = 5;
   private static final int MIN_CAPACITY = 8;
-  private static final Object TOMBSTONE = new Object();
+  /** What a removed entry's slot holds until the next rebuild. */
+  static final Object TOMBSTONE = new Object();
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
 
   private final Segment[] segments = new Segment[1 << SEGMENT_BITS];
@@ -76,7 +77,7 @@ abstract class IdTable<V> {
   }
 
   /** Hash bits 19..26: not the segment's (27..31); the slot index's only in a segment past 2^19 slots. */
-  private static byte tag(int hash) {
+  static byte tag(int hash) {
     return (byte) (hash >>> 19);
   }
 
@@ -109,6 +110,19 @@ abstract class IdTable<V> {
         }
       }
     }
+  }
+
+  /**
+   * The arrays a lock-free probe for {@code hash} walks, for a subclass's own probe loop (see {@link
+   * DeviceTable#find}): read {@code entries[i]} with {@link #slotAt}, then {@code tags[i]}.
+   */
+  final Slots slotsFor(int hash) {
+    return segmentOf(hash).slots;
+  }
+
+  /** Slot {@code i} of a probe's {@code entries}, read with acquire semantics. */
+  static Object slotAt(Object[] entries, int i) {
+    return SLOT.getAcquire(entries, i);
   }
 
   /** Every entry, as seen segment by segment (weakly consistent, like a concurrent map's view). */
@@ -223,7 +237,7 @@ abstract class IdTable<V> {
   }
 
   /** A segment's entry array and its parallel tag array, replaced together by a rebuild. */
-  private static final class Slots {
+  static final class Slots {
     /** Slots written with release semantics under the segment's monitor. */
     final Object[] entries;
     /** {@code tags[i]} is {@link #tag} of {@code entries[i]}'s hash, written before {@code entries[i]}. */

@@ -70,7 +70,7 @@ final class PresenceEngine implements Presence {
     this.ownedExecutor = settings.ownedTimerThread();
     this.ownedBus = settings.ownsBus() ? settings.bus() : null;
     this.wheel = new TimerWheel(ticker.read(), settings.tickNanos(), TIMER_SHARDS);
-    this.users = new Users(wheel);
+    this.users = new Users();
     GuardedListeners listeners = new GuardedListeners(settings.listeners(), stats.listenerFailures);
     // The bus delivers only what this node watches, and nothing is watched before the first
     // subscriber; a bus that calls back during join anyway finds no hub yet and is ignored.

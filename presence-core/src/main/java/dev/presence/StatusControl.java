@@ -202,7 +202,7 @@ final class StatusControl {
       entry.statusTimer = null;
     }
     if (expiresAtMillis != 0) {
-      entry.statusTimer = new StatusTimer(this, entry, expiresAtMillis);
+      entry.statusTimer = new StatusTimer(wheel.shardOf(entry), this, entry, expiresAtMillis);
       long delayMillis = Math.max(0, expiresAtMillis - clock.millis());
       wheel.schedule(entry.statusTimer, ticker.read() + TimeUnit.MILLISECONDS.toNanos(delayMillis));
     }

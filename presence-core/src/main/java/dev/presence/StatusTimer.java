@@ -6,8 +6,8 @@ final class StatusTimer extends TimerNode {
   final UserEntry user;
   final long expiresAtMillis;
 
-  StatusTimer(StatusControl control, UserEntry user, long expiresAtMillis) {
-    super(user.shard);
+  StatusTimer(int shard, StatusControl control, UserEntry user, long expiresAtMillis) {
+    super(shard);
     this.control = control;
     this.user = user;
     this.expiresAtMillis = expiresAtMillis;

@@ -47,6 +47,11 @@ final class TimerWheel {
     }
   }
 
+  /** The shard of every timer of this user (its devices', its status expiry's, its write retry's). */
+  int shardOf(UserEntry user) {
+    return shardFor(user.userId.hashCode());
+  }
+
   int shardFor(int hash) {
     int spread = hash ^ (hash >>> 16);
     return spread & (shards.length - 1);

@@ -18,7 +18,7 @@ final class TypingBurst extends TimerNode {
   boolean ended;
 
   TypingBurst(Typing typing, Channel channel, DeviceSession device, long now) {
-    super(device.user.shard);
+    super(device.shard);
     this.typing = typing;
     this.channel = channel;
     this.userId = device.user.userId;

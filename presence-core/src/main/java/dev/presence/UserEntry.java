@@ -14,15 +14,19 @@ import java.util.Arrays;
 final class UserEntry {
   private static final DeviceSession[] NONE = new DeviceSession[0];
 
+  // Bits of {@link #flags}.
+  private static final int RETIRED = 1;
+  private static final int WRITE_IN_FLIGHT = 2;
+  private static final int RETRY_PENDING = 4;
+  private static final int DISPATCHING = 8;
+  private static final PresenceState[] STATES = PresenceState.values();
+
   final String userId;
-  final int shard;
   /**
    * Devices connected or in grace on this node: null for none, the session itself for one, an array
    * of two or more; replaced, never mutated. Written under this; read through {@link #devices()}.
    */
   private volatile Object devices;
-  /** Guarded by this. */
-  boolean retired;
   /** Guarded by this: the pending status expiry, or null. */
   StatusTimer statusTimer;
   /** The mode of {@link #statusRecord} (AUTO if none); read without the lock by typing. */
@@ -36,22 +40,70 @@ final class UserEntry {
    * nobody re-asserted yet, never replaces it.
    */
   dev.presence.spi.UserRecord statusRecord;
-  /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
-  PresenceState countedState = PresenceState.OFFLINE;
+  /**
+   * Guarded by this: {@link #retired}, {@link #writeInFlight}, {@link #retryPending} and {@link
+   * #dispatching} as bits. With {@link #counted} they take 2 bytes: the references start right after
+   * the header and the entry is 48 B instead of 56 (8-byte alignment).
+   */
+  private byte flags;
+  /** Guarded by this: the ordinal of {@link #countedState}. */
+  private byte counted = (byte) PresenceState.OFFLINE.ordinal();
   /** Guarded by this: the user's store writes not yet landed, head first ({@link UserWrites}); or null. */
   java.util.ArrayDeque<StoreWrite> writes;
-  /** Guarded by this: the head write was sent and has not completed. */
-  boolean writeInFlight;
-  /** Guarded by this: the head write failed and waits for {@link #retry}. */
-  boolean retryPending;
-  /** Guarded by this: a write is being sent by the lock holder (a stage completing now is inline). */
-  boolean dispatching;
   /** Guarded by this: the retry timer and failure count, made at the first failure. */
   UserWrites.Retry retry;
 
-  UserEntry(String userId, int shard) {
+  UserEntry(String userId) {
     this.userId = userId;
-    this.shard = shard;
+  }
+
+  /** Guarded by this: the entry left the engine's map; a thread that locks it must start over. */
+  boolean retired() {
+    return (flags & RETIRED) != 0;
+  }
+
+  void retired(boolean on) {
+    flag(RETIRED, on);
+  }
+
+  /** Guarded by this: the head write was sent and has not completed. */
+  boolean writeInFlight() {
+    return (flags & WRITE_IN_FLIGHT) != 0;
+  }
+
+  void writeInFlight(boolean on) {
+    flag(WRITE_IN_FLIGHT, on);
+  }
+
+  /** Guarded by this: the head write failed and waits for {@link #retry}. */
+  boolean retryPending() {
+    return (flags & RETRY_PENDING) != 0;
+  }
+
+  void retryPending(boolean on) {
+    flag(RETRY_PENDING, on);
+  }
+
+  /** Guarded by this: a write is being sent by the lock holder (a stage completing now is inline). */
+  boolean dispatching() {
+    return (flags & DISPATCHING) != 0;
+  }
+
+  void dispatching(boolean on) {
+    flag(DISPATCHING, on);
+  }
+
+  /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
+  PresenceState countedState() {
+    return STATES[counted];
+  }
+
+  void countedState(PresenceState state) {
+    counted = (byte) state.ordinal();
+  }
+
+  private void flag(int bit, boolean on) {
+    flags = (byte) (on ? flags | bit : flags & ~bit);
   }
 
   /**
@@ -194,8 +246,8 @@ final class UserEntry {
   boolean isUnused() {
     return devices == null
         && statusTimer == null
-        && !writeInFlight
-        && !retryPending
+        && !writeInFlight()
+        && !retryPending()
         && (writes == null || writes.isEmpty());
   }
 }

@@ -89,7 +89,7 @@ final class UserWrites {
     int failures;
 
     Retry(UserWrites writes, UserEntry entry) {
-      super(entry.shard);
+      super(writes.wheel.shardOf(entry));
       this.writes = writes;
       this.entry = entry;
     }
@@ -128,7 +128,7 @@ final class UserWrites {
     boolean first = true;
     while (it.hasNext()) {
       StoreWrite write = it.next();
-      boolean inFlight = first && entry.writeInFlight;
+      boolean inFlight = first && entry.writeInFlight();
       first = false;
       if (!inFlight && write.session == session && write.mutation instanceof StoreMutation.PutDevice) {
         it.remove();
@@ -161,7 +161,7 @@ final class UserWrites {
   int await(UserEntry entry, StoreWrite write) {
     CompletableFuture<Void> woken;
     synchronized (entry) {
-      if (write.state != StoreWrite.PENDING || write.failedOnce || entry.retryPending) {
+      if (write.state != StoreWrite.PENDING || write.failedOnce || entry.retryPending()) {
         // settled, or the user's queue waits on a store failure: the store is out, no point waiting
         write.callerWaiting = false;
         return write.state;
@@ -182,27 +182,27 @@ final class UserWrites {
   }
 
   private void pump(UserEntry entry) {
-    while (!entry.writeInFlight && !entry.retryPending && entry.writes != null && !entry.writes.isEmpty()) {
+    while (!entry.writeInFlight() && !entry.retryPending() && entry.writes != null && !entry.writes.isEmpty()) {
       if (run.closed) {
         entry.writes.clear();
         return;
       }
       StoreWrite write = entry.writes.peek();
-      entry.writeInFlight = true;
+      entry.writeInFlight(true);
       write.inline = false;
-      entry.dispatching = true;
+      entry.dispatching(true);
       try {
         send(entry, write);
       } finally {
-        entry.dispatching = false;
+        entry.dispatching(false);
       }
       if (!write.inline) {
         return; // completes later, on another thread
       }
-      entry.writeInFlight = false;
+      entry.writeInFlight(false);
       settle(entry, write, write.inlineUpdate, write.inlineError);
     }
-    if (!entry.writeInFlight && entry.writes != null && entry.writes.isEmpty()) {
+    if (!entry.writeInFlight() && entry.writes != null && entry.writes.isEmpty()) {
       entry.writes = null; // most users have nothing queued most of the time: keep no deque for them
     }
   }
@@ -239,13 +239,13 @@ final class UserWrites {
   private void completed(UserEntry entry, StoreWrite write, StoreUpdate update, Throwable error) {
     try {
       synchronized (entry) {
-        if (entry.dispatching) { // completed inline, on the thread sending it: it settles the write
+        if (entry.dispatching()) { // completed inline, on the thread sending it: it settles the write
           write.inline = true;
           write.inlineUpdate = update;
           write.inlineError = error;
           return;
         }
-        entry.writeInFlight = false;
+        entry.writeInFlight(false);
         settle(entry, write, update, error);
         pump(entry);
         users.retireIfUnused(entry);
@@ -308,7 +308,7 @@ final class UserWrites {
       if (failed == 1) {
         log.warn("a store write of user {} failed; retrying in order", Ids.shown(entry.userId), cause);
       }
-      entry.retryPending = true;
+      entry.retryPending(true);
       wheel.schedule(entry.retry, ticker.read() + delay);
       write.failedOnce = true;
       for (StoreWrite queued : entry.writes) {
@@ -326,7 +326,7 @@ final class UserWrites {
 
   private void retryFired(UserEntry entry) {
     synchronized (entry) {
-      entry.retryPending = false;
+      entry.retryPending(false);
       if (run.closed) {
         if (entry.writes != null) {
           entry.writes.clear();

@@ -40,29 +40,13 @@ final class Users {
    * (User id, device id) → session, for every device connected or in grace here: written only by
    * {@link #addDevice}, {@link #replaceDevice} and {@link #removeDevice}, under the user lock.
    */
-  final IdTable<DeviceSession> devices =
-      new IdTable<>() {
-        @Override
-        int hashOf(DeviceSession session) {
-          return session.hash;
-        }
+  /**
+   * (User id, device id) → session, for every device connected or in grace here: written only by
+   * {@link #addDevice}, {@link #replaceDevice} and {@link #removeDevice}, under the user lock.
+   */
+  final DeviceTable devices = new DeviceTable();
 
-        @Override
-        String first(DeviceSession session) {
-          return session.userId;
-        }
-
-        @Override
-        String second(DeviceSession session) {
-          return session.deviceId;
-        }
-      };
-
-  private final TimerWheel wheel;
-
-  Users(TimerWheel wheel) {
-    this.wheel = wheel;
-  }
+  Users() {}
 
   /** The entry of a user, or null; no lock. */
   UserEntry get(String userId) {
@@ -91,7 +75,7 @@ final class Users {
 
   /** The session of a device connected or in grace here, or null; no lock, no allocation. */
   DeviceSession device(String userId, String deviceId) {
-    return devices.get(IdTable.hash(userId, deviceId), userId, deviceId);
+    return devices.find(userId, deviceId);
   }
 
   /**
@@ -102,7 +86,7 @@ final class Users {
     while (true) {
       UserEntry entry = entryFor(userId);
       synchronized (entry) {
-        if (entry.retired) {
+        if (entry.retired()) {
           continue;
         }
         try {
@@ -116,8 +100,8 @@ final class Users {
 
   /** Under the user lock: drops an entry that holds nothing. */
   void retireIfUnused(UserEntry entry) {
-    if (entry.isUnused() && !entry.retired) {
-      entry.retired = true;
+    if (entry.isUnused() && !entry.retired()) {
+      entry.retired(true);
       byId.remove(entry);
     }
   }
@@ -141,7 +125,7 @@ final class Users {
     if (entry != null) {
       return entry;
     }
-    UserEntry fresh = new UserEntry(userId, wheel.shardFor(userId.hashCode()));
+    UserEntry fresh = new UserEntry(userId);
     UserEntry raced = byId.put(fresh, false);
     return raced != null ? raced : fresh;
   }

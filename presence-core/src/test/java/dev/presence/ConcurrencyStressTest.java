@@ -342,8 +342,8 @@ class ConcurrencyStressTest {
       for (List<DeviceConnection> list : open.values()) {
         DeviceSession session = (DeviceSession) list.get(0);
         if (session.userId().equals(user)) {
-          expected.put(session.deviceId(), session.recorded);
-          assertThat(session.recorded)
+          expected.put(session.deviceId(), session.recorded());
+          assertThat(session.recorded())
               .as("%s recorded as idle exactly when it is idle", session)
               .isEqualTo(session.idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE);
         }

@@ -27,9 +27,9 @@ class MemoryFootprintTest {
    * Bytes per user with one device, ids excluded; includes {@link IdTable}'s one-byte probe tag per
    * slot (about 3.3 slots per entry at this size, in the user table and the device table).
    */
-  static final double CEILING_USER_WITH_ONE_DEVICE = 405;
+  static final double CEILING_USER_WITH_ONE_DEVICE = 381;
   /** Bytes a second device adds (its device-table tag bytes included). */
-  static final double CEILING_DEVICE = 188;
+  static final double CEILING_DEVICE = 172;
 
   @Test
   void aUserWithOneDeviceAndASecondDeviceStayUnderTheirCeilings() {

@@ -40,6 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code floor}: a bare {@code ConcurrentHashMap.get} plus a volatile write (brief §5's floor).
  *   <li>{@code floor-clock}: the same plus a {@code System.nanoTime()} read, since any heartbeat must
  *       read a clock.
+ *   <li>{@code floor-pair}: the floor for a key of two ids, what {@code presence-id} is asked: a
+ *       {@code ConcurrentHashMap.get} keyed by a (user id, device id) object made per call from the
+ *       two copied ids, plus a volatile write. It reads the device id copy the one-id floor never
+ *       touches.
  *   <li>{@code presence-handle-coarse}, {@code presence-id-coarse}: the engine given a {@link
  *       CoarseTicker} (a volatile field refreshed every millisecond) instead of {@code nanoTime()}:
  *       what the clock read costs the engine.
@@ -70,7 +74,8 @@ public class HeartbeatBenchmark {
     "presence-id-coarse",
     "seed",
     "floor",
-    "floor-clock"
+    "floor-clock",
+    "floor-pair"
   })
   String impl;
 
@@ -83,6 +88,7 @@ public class HeartbeatBenchmark {
   private SeedPresenceServer seed;
   private SeedPresenceServer.Socket[] sockets;
   private ConcurrentHashMap<String, Slot> floorMap;
+  private ConcurrentHashMap<PairKey, Slot> pairMap;
   private CoarseTicker coarse;
   private long storeWritesBefore;
   private long ops;
@@ -92,12 +98,28 @@ public class HeartbeatBenchmark {
     volatile long lastHeartbeat;
   }
 
+  /**
+   * The two-id floor's key: both ids, hashed from their cached {@code String} hashes, compared device
+   * id first (the shorter compare, as the engine does).
+   */
+  record PairKey(String userId, String deviceId) {
+    @Override
+    public int hashCode() {
+      return userId.hashCode() * 0x9E3779B9 + deviceId.hashCode();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PairKey other && deviceId.equals(other.deviceId) && userId.equals(other.userId);
+    }
+  }
+
   @Setup(Level.Trial)
   public void setUp() {
     Params.atLeast("devices", devices, 1);
     Params.oneOf(
         "impl", impl, "presence-handle", "presence-id", "presence-handle-coarse", "presence-id-coarse", "seed", "floor",
-        "floor-clock");
+        "floor-clock", "floor-pair");
     mode =
         switch (impl) {
           case "presence-handle" -> 0;
@@ -107,6 +129,7 @@ public class HeartbeatBenchmark {
           case "floor-clock" -> 4;
           case "presence-handle-coarse" -> 5;
           case "presence-id-coarse" -> 6;
+          case "floor-pair" -> 7;
           default -> throw new AssertionError(impl); // Params.oneOf let it through
         };
     String[] users = TestIds.users(devices);
@@ -140,6 +163,12 @@ public class HeartbeatBenchmark {
         sockets = new SeedPresenceServer.Socket[devices];
         for (int i = 0; i < devices; i++) {
           sockets[i] = seed.connect(users[i], event -> {});
+        }
+      }
+      case 7 -> {
+        pairMap = new ConcurrentHashMap<>();
+        for (int i = 0; i < devices; i++) {
+          pairMap.put(new PairKey(users[i], device), new Slot());
         }
       }
       default -> {
@@ -188,6 +217,9 @@ public class HeartbeatBenchmark {
         return true;
       case 3:
         floorMap.get(userIds[i]).lastHeartbeat = i;
+        return true;
+      case 7:
+        pairMap.get(new PairKey(userIds[i], deviceIds[i])).lastHeartbeat = i;
         return true;
       default:
         floorMap.get(userIds[i]).lastHeartbeat = System.nanoTime();
