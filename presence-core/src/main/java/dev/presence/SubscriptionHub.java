@@ -379,8 +379,8 @@ final class SubscriptionHub {
    * Outbox#push}, {@link SubscriberDelivery#armFlushUnlocked}); a queued one reads the audience at
    * its flush (see {@link Audience}). This loop is the per-recipient cost of a change. It goes a chunk
    * of edges at a time: first only the loads (each edge's {@code queued} and, if it is not queued, its
-   * subscriber's queue head), then the CASes, so the chunk's cache misses overlap instead of each
-   * waiting behind the locked instructions of the recipient before it.
+   * subscriber's queue head), then the CASes over the same chunk, so the chunk's cache misses overlap
+   * instead of each waiting behind the locked instructions of the recipient before it.
    */
   private void offer(Audience audience, PresenceChange change, UserRecord record) {
     boolean publicChange = publicView;
@@ -402,26 +402,19 @@ final class SubscriptionHub {
       return;
     }
     int replaced = 0; // pending changes this one replaces before they went out: counted once per change
-    Edge[] fresh = new Edge[Math.min(TOUCH_AHEAD, n)];
     for (int start = 0; start < n; start += TOUCH_AHEAD) {
       int end = Math.min(n, start + TOUCH_AHEAD);
-      int found = 0;
+      for (int i = start; i < end; i++) {
+        Edge edge = slots[i];
+        if (edge != null && !edge.own && !edge.queued) {
+          edge.subscriber.incomingPeek(); // a volatile load: kept, and its miss overlaps the others
+        }
+      }
       for (int i = start; i < end; i++) {
         Edge edge = slots[i];
         if (edge == null) {
           continue;
         }
-        if (!edge.own) {
-          if (edge.queued) {
-            replaced++;
-            continue;
-          }
-          edge.subscriber.incomingPeek(); // a volatile load: kept, and its miss overlaps the others
-        }
-        fresh[found++] = edge;
-      }
-      for (int j = 0; j < found; j++) {
-        Edge edge = fresh[j];
         RealSubscriber subscriber = edge.subscriber;
         boolean arm;
         if (edge.own) {
@@ -429,7 +422,7 @@ final class SubscriptionHub {
         } else if (edge.tryQueue()) {
           arm = subscriber.push(edge) && subscriber.armFlushUnlocked();
         } else {
-          replaced++; // queued meanwhile by a racing change
+          replaced++; // already queued: its flush reads the audience's latest
           continue;
         }
         if (arm) {
