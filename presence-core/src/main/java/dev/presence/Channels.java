@@ -161,6 +161,7 @@ final class Channels {
             bus.watchChannel(channelId);
           }
           channel.watchers.add(subscriber);
+          channel.watchersChanged();
         } else {
           retireIfUnused(channel); // the subscriber closed meanwhile: leave no empty channel behind
         }
@@ -176,6 +177,7 @@ final class Channels {
     }
     synchronized (channel) {
       if (channel.watchers.remove(subscriber)) {
+        channel.watchersChanged();
         subscriber.channelUnwatched(channelId, List.copyOf(channel.members));
         if (channel.watchers.isEmpty()) {
           bus.unwatchChannel(channelId);

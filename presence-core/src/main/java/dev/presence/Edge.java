@@ -1,11 +1,24 @@
 package dev.presence;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * What one subscriber knows of one user it can see, directly or through watched channels. Guarded by
- * the subscriber's monitor, except {@link #queued}, which fanout also reads without it ({@link
- * Audience}).
+ * the subscriber's monitor, except {@link #queued} and {@link #nextDirty}, which fanout also sets
+ * without it when it queues the edge ({@link #tryQueue}, {@link Outbox#push}).
  */
 final class Edge {
+  private static final VarHandle QUEUED;
+
+  static {
+    try {
+      QUEUED = MethodHandles.lookup().findVarHandle(Edge.class, "queued", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   final String userId;
   final RealSubscriber subscriber;
   /** The user is the watcher herself: she gets her own view, not the public one. */
@@ -17,11 +30,15 @@ final class Edge {
   /** The latest change not yet delivered, or null (an {@link Audience}'s latest may be newer). */
   UserPresence pending;
   /**
-   * Whether the edge is in the subscriber's dirty queue. Volatile: an edge already queued is skipped
-   * by fanout without the monitor, and the flush that takes it out reads its audience's latest.
+   * Whether the edge is in its subscriber's queue (its incoming stack or its dirty list). Set only by
+   * {@link #tryQueue} (with or without the monitor), so exactly one caller links a queued edge; cleared
+   * by the flush that takes it out, under the monitor, before it reads the audience's latest.
    */
   volatile boolean queued;
-  /** The next edge in the subscriber's dirty queue. */
+  /**
+   * The next edge in the subscriber's incoming stack or dirty list: written by whoever won {@link
+   * #tryQueue}, before it publishes the edge (the stack's CAS), and under the monitor afterwards.
+   */
   Edge nextDirty;
   /** The subscriber no longer sees the user; a queued edge is skipped. */
   boolean removed;
@@ -36,6 +53,11 @@ final class Edge {
     this.userId = userId;
     this.subscriber = subscriber;
     this.own = subscriber.isWatcher(userId);
+  }
+
+  /** Marks the edge queued; whether this call did (and must therefore link it), with or without the monitor. */
+  boolean tryQueue() {
+    return !queued && QUEUED.compareAndSet(this, false, true);
   }
 
   long knownVersion() {

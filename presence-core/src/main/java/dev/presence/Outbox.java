@@ -1,5 +1,7 @@
 package dev.presence;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,11 +14,33 @@ import java.util.concurrent.atomic.LongAdder;
  * What one subscriber has still to deliver: the edges with a pending presence, in the order they
  * changed, and the pending typing, merged per channel and user in arrival order. Coalescing is the
  * backpressure: an edge is queued once however often it changes, so a slow sink costs one entry per
- * watched user at most. Guarded by the subscriber's monitor; every method is called under it.
- * Part of the subscriber's one object (see {@link SubscriberDelivery} for why).
+ * watched user at most. Guarded by the subscriber's monitor and every method is called under it,
+ * except {@link #push}: fanout queues an edge without the monitor, onto a lock-free stack
+ * ({@link #incoming}) that the flush takes whole. Part of the subscriber's one object (see {@link
+ * SubscriberDelivery} for why).
  */
 abstract class Outbox extends TimerNode {
-  /** Edges with a pending presence, each at most once ({@link Edge#queued}), linked through {@link Edge#nextDirty}. */
+  private static final VarHandle INCOMING;
+
+  static {
+    try {
+      INCOMING = MethodHandles.lookup().findVarHandle(Outbox.class, "incoming", Edge.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /**
+   * Edges queued since the last flush, newest first, linked through {@link Edge#nextDirty}: a Treiber
+   * stack, pushed with one CAS by whoever won the edge's {@link Edge#tryQueue} (fanout with no lock,
+   * or a path under the monitor), taken whole by {@link #collect}. Every queueing goes through it, so
+   * a batch keeps the order in which its users were queued.
+   */
+  private volatile Edge incoming;
+  /**
+   * Edges the last collect kept queued (their snapshot was still being read): older than anything
+   * incoming, so they go first. Under the monitor.
+   */
   private Edge dirtyHead;
   private Edge dirtyTail;
   /**
@@ -55,14 +79,46 @@ abstract class Outbox extends TimerNode {
 
   /** Whether some edge is queued. */
   boolean hasPresence() {
-    return dirtyHead != null;
+    return dirtyHead != null || incoming != null;
   }
 
   private void enqueue(Edge edge) {
-    if (!edge.queued) {
-      edge.queued = true;
-      append(edge);
+    if (edge.tryQueue()) {
+      push(edge);
     }
+  }
+
+  /**
+   * With or without the monitor, by the caller that won {@code edge}'s {@link Edge#tryQueue}: links
+   * it into the incoming stack. Returns whether the stack was empty, i.e. whether this subscriber may
+   * have no flush armed for it yet.
+   */
+  final boolean push(Edge edge) {
+    while (true) {
+      Edge head = incoming;
+      edge.nextDirty = head;
+      if (INCOMING.compareAndSet(this, head, edge)) {
+        return head == null;
+      }
+    }
+  }
+
+  /** The newest edge of the incoming stack, or null; a racy peek, for {@link TimerNode#touch}. */
+  final Edge incomingPeek() {
+    return incoming;
+  }
+
+  /** The incoming stack taken whole, oldest first. */
+  private Edge takeIncoming() {
+    Edge newest = (Edge) INCOMING.getAndSet(this, (Edge) null);
+    Edge oldest = null;
+    while (newest != null) {
+      Edge next = newest.nextDirty;
+      newest.nextDirty = oldest;
+      oldest = newest;
+      newest = next;
+    }
+    return oldest;
   }
 
   private void append(Edge edge) {
@@ -86,12 +142,23 @@ abstract class Outbox extends TimerNode {
     Audience firstFrom = null; // the audience whose latest is first, which shares its singleton
     List<UserPresence> batch = null;
     Edge edge = dirtyHead;
+    Edge arrived = takeIncoming();
+    if (edge == null) {
+      edge = arrived;
+    } else {
+      dirtyTail.nextDirty = arrived;
+    }
     dirtyHead = null;
     dirtyTail = null;
     while (edge != null) {
       Edge following = edge.nextDirty;
+      if (edge.delivered == null && !edge.removed) {
+        append(edge); // its snapshot is still being read: it stays queued, and the watch arms the flush
+        edge = following;
+        continue;
+      }
       edge.nextDirty = null;
-      edge.queued = false;
+      edge.queued = false; // before reading the audience's latest: the handshake in Audience
       UserPresence next = edge.pending;
       Audience audience = edge.audience;
       Audience from = null;
@@ -104,13 +171,6 @@ abstract class Outbox extends TimerNode {
       }
       if (edge.removed || next == null) {
         edge.pending = null;
-        edge = following;
-        continue;
-      }
-      if (edge.delivered == null) {
-        edge.pending = next; // its snapshot is still being read
-        edge.queued = true;
-        append(edge);
         edge = following;
         continue;
       }
@@ -237,6 +297,7 @@ abstract class Outbox extends TimerNode {
 
   void clear() {
     publishCoalesced();
+    incoming = null; // a fanout racing the close may still push an edge: the closed subscriber ignores it
     dirtyHead = null;
     dirtyTail = null;
     if (typing != null) {

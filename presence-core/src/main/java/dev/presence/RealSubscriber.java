@@ -394,11 +394,15 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
     return edge != null && edge.delivered == null;
   }
 
-  /** A typing event in a watched channel, visibility checked; {@code key} and {@code alone} (as a batch) are per event. */
-  void offerTyping(TypingEvent event, String key, List<TypingEvent> alone) {
+  /**
+   * A typing event in a watched channel, visibility checked; {@code key} and {@code alone} (as a
+   * batch) are per event. {@code watching}: the caller holds the channel's monitor and found this
+   * subscriber among its watchers, so it watches the channel for sure (no lookup of its channel set).
+   */
+  void offerTyping(TypingEvent event, String key, List<TypingEvent> alone, boolean watching) {
     boolean direct;
     synchronized (this) {
-      if (closed || !channels.contains(event.channelId())) {
+      if (closed || !(watching || channels.contains(event.channelId()))) {
         return;
       }
       direct = claimForTyping(alone);

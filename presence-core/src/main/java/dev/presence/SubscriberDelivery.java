@@ -1,5 +1,7 @@
 package dev.presence;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -10,7 +12,9 @@ import java.util.concurrent.TimeUnit;
  * and telling the sink why the subscriber closed after any call in flight.
  *
  * <p>Guarded by the subscriber's monitor (this object's), like the rest of the subscriber's state:
- * methods marked "under the monitor" are called holding it; the others take it themselves. Sink calls
+ * methods marked "under the monitor" are called holding it; the others take it themselves. Two
+ * exceptions take no lock: fanout arms the flush with a CAS ({@link #armFlushUnlocked}), and a sink
+ * call that returns with nothing new ends its flight with a CAS ({@link #flight}). Sink calls
  * run on the delivery executor and never under the monitor. This object is the task handed to the
  * executor ({@link #run}), with the batches in flight in its fields: one call at a time per subscriber
  * means one task object suffices, and a delivery allocates no task.
@@ -23,18 +27,46 @@ import java.util.concurrent.TimeUnit;
 abstract class SubscriberDelivery extends Outbox implements Runnable {
   /** How soon a delivery the executor rejected is tried again, at the least. */
   private static final long REJECTED_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final VarHandle FLUSH_SCHEDULED;
+  private static final VarHandle FLIGHT;
+  /** {@link #flight}: no sink call claimed. */
+  private static final int IDLE = 0;
+  /** {@link #flight}: a sink call is claimed or running, and nothing arrived for after it. */
+  private static final int CALL = 1;
+  /** {@link #flight}: a sink call is claimed or running, and something arrived meanwhile (see {@link #markMore}). */
+  private static final int CALL_MORE = 2;
+
+  static {
+    try {
+      FLUSH_SCHEDULED = MethodHandles.lookup().findVarHandle(SubscriberDelivery.class, "flushScheduled", boolean.class);
+      FLIGHT = MethodHandles.lookup().findVarHandle(SubscriberDelivery.class, "flight", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   final SubscriptionHub hub;
   /** Called through {@link GuardedSink}. */
   private final PresenceSink sink;
-  private boolean flushScheduled;
+  /**
+   * The flush timer is armed. Set by CAS, so fanout can arm it without the monitor ({@link
+   * #armFlushUnlocked}); cleared under the monitor when the timer fires, before the queue is read.
+   */
+  private volatile boolean flushScheduled;
   private boolean flushWanted;
   /**
    * Ticker time before which no presence batch may go out: one flush interval after the last one.
    * A flush that falls due earlier (one that waited for a running sink call) is put off until then.
    */
   private long nextBatchAt;
-  private boolean inFlight;
+  /**
+   * Whether a sink call is claimed: {@link #IDLE}, {@link #CALL} or {@link #CALL_MORE}. Written under
+   * the monitor, except that the call, when it returns, ends a plain {@link #CALL} with one CAS and no
+   * lock ({@link #run}): whoever queues something for after the call under the monitor first turns
+   * {@code CALL} into {@code CALL_MORE} ({@link #markMore}), which sends the returning call through the
+   * monitor to pick it up.
+   */
+  private volatile int flight;
   /** The batches of the call in flight: written under the monitor before it is handed out, read by {@link #run}. */
   private List<TypingEvent> typingInFlight;
   private List<UserPresence> presenceInFlight;
@@ -54,12 +86,37 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
 
   /** Under the monitor: whether the caller must schedule the flush timer now. */
   boolean armFlush() {
-    if (flushScheduled || closed) {
-      return false;
-    }
-    flushScheduled = true;
-    return true;
+    return !closed && armFlushUnlocked();
   }
+
+  /**
+   * Without the monitor, after fanout pushed an edge onto an empty incoming stack: whether the caller
+   * must schedule the flush timer now. A closed subscriber may be armed this way; its flush does
+   * nothing.
+   */
+  final boolean armFlushUnlocked() {
+    return !flushScheduled && FLUSH_SCHEDULED.compareAndSet(this, false, true);
+  }
+
+  /**
+   * Before the flush timer fires: loads this object's delivery state, the newest queued edge and the
+   * sink, which the flush reads first ({@link TimerNode#touch}).
+   */
+  @Override
+  final int touch() {
+    Edge newest = incomingPeek();
+    int loaded = shard + flight;
+    if (newest != null && newest.queued) {
+      loaded++;
+    }
+    if (sink.getClass() == lastSinkClass) { // a load of the sink's header the compiler cannot fold
+      loaded++;
+    }
+    return loaded;
+  }
+
+  /** Compared with in {@link #touch}; never written after class initialisation, but not final. */
+  private static Class<?> lastSinkClass = Object.class;
 
   /** The flush timer fired. */
   @Override
@@ -92,8 +149,8 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       if (closed) {
         return;
       }
-      if (inFlight) {
-        flushWanted |= flushDue;
+      if (flight != IDLE && markMore()) {
+        flushWanted |= flushDue; // and pending typing, if that is why this runs: the call's return sends it
         return;
       }
       typingBatch = drainTyping();
@@ -110,7 +167,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
           }
         }
       }
-      inFlight = typingBatch != null || presenceBatch != null;
+      flight = typingBatch != null || presenceBatch != null ? CALL : IDLE;
       typingInFlight = typingBatch;
       presenceInFlight = presenceBatch;
     }
@@ -128,10 +185,10 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
    * {@code typingBatch}, which the caller sends with {@link #sendClaimed} once it released the monitor.
    */
   boolean claimForTyping(List<TypingEvent> typingBatch) {
-    if (inFlight || flushWanted || hasTyping()) {
+    if (flight != IDLE || flushWanted || hasTyping()) {
       return false;
     }
-    inFlight = true;
+    flight = CALL;
     typingInFlight = typingBatch;
     presenceInFlight = null;
     return true;
@@ -142,7 +199,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     hand(typingBatch, null);
   }
 
-  /** With the call claimed ({@code inFlight}, its batches in the fields) and no lock held: one sink call on the executor. */
+  /** With the call claimed ({@link #flight}, its batches in the fields) and no lock held: one sink call on the executor. */
   private void hand(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     try {
       hub.delivery.execute(this);
@@ -162,7 +219,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   private boolean takeBack(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     CloseReason notice;
     boolean retry = false;
-    // One monitor hold: between clearing inFlight and putting the batch back, a claimed typing event
+    // One monitor hold: between ending the flight and putting the batch back, a claimed typing event
     // or another flush could overtake the rejected batch (a STOP after the START that followed it).
     synchronized (this) {
       notice = closeNotice;
@@ -172,7 +229,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
         flushWanted = false;
         retry = armFlush();
       }
-      inFlight = false;
+      flight = IDLE; // this thread owns the flight: no CAS can race this write
       typingInFlight = null;
       presenceInFlight = null;
     }
@@ -201,20 +258,47 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
         GuardedSink.onPresence(sink, presenceBatch, hub.sinkFailures, watcherUserId());
       }
     } finally {
-      boolean more;
-      CloseReason notice;
-      synchronized (this) {
-        inFlight = false;
-        typingInFlight = null;
-        presenceInFlight = null;
-        more = !closed && (flushWanted || hasTyping());
-        notice = closeNotice;
-        closeNotice = null;
+      typingInFlight = null;
+      presenceInFlight = null;
+      if (!FLIGHT.compareAndSet(this, CALL, IDLE)) {
+        afterCall(); // something arrived meanwhile (CALL_MORE): under the monitor
       }
-      if (notice != null) {
-        GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
-      } else if (more) {
-        dispatch(false);
+    }
+  }
+
+  /** The call returned and {@link #markMore} was called meanwhile: sends what is due, or tells the close. */
+  private void afterCall() {
+    boolean more;
+    CloseReason notice;
+    synchronized (this) {
+      flight = IDLE;
+      more = !closed && (flushWanted || hasTyping());
+      notice = closeNotice;
+      closeNotice = null;
+    }
+    if (notice != null) {
+      GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
+    } else if (more) {
+      dispatch(false);
+    }
+  }
+
+  /**
+   * Under the monitor, with a call seen in flight, before queueing something for after it: makes the
+   * call's return take the monitor and pick it up. Returns false if the call returned meanwhile (its
+   * lock-free end won): nothing is in flight any more, and the caller acts as if none had been.
+   */
+  private boolean markMore() {
+    while (true) {
+      int now = flight;
+      if (now == CALL_MORE) {
+        return true;
+      }
+      if (now == IDLE) {
+        return false;
+      }
+      if (FLIGHT.compareAndSet(this, CALL, CALL_MORE)) {
+        return true;
       }
     }
   }
@@ -229,7 +313,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     if (reason == null) {
       return false;
     }
-    if (inFlight) {
+    if (flight != IDLE && markMore()) {
       closeNotice = reason;
       return false;
     }

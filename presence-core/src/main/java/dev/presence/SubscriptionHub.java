@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SubscriptionHub {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
-  /** Flushes a fanout schedules per lock of the timer queue. */
-  private static final int ARM_BATCH = 64;
+  /** Edges whose loads a fanout issues before it queues any of them (see {@link #offer(Audience, PresenceChange, UserRecord)}). */
+  private static final int TOUCH_AHEAD = 32;
 
   final Channels channels;
   final Typing typing;
@@ -130,7 +130,7 @@ final class SubscriptionHub {
   }
 
   /** {@link #scheduleFlush} for the first {@code n} of {@code subscribers}, with one lock for all. */
-  private void scheduleFlushes(RealSubscriber[] subscribers, int n) {
+  void scheduleFlushes(RealSubscriber[] subscribers, int n) {
     if (flushNanos == 0) {
       for (int i = 0; i < n; i++) {
         subscribers[i].onTimer(ticker.read());
@@ -375,9 +375,12 @@ final class SubscriptionHub {
 
   /**
    * Fans a change out to the user's direct watchers: written once into the audience, then each edge
-   * not queued yet is offered through its subscriber's monitor; a queued one reads the audience at its
-   * flush (see {@link Audience}). This loop is the per-recipient cost of a change: it reads the array
-   * and each edge's {@code queued}, and takes no lock for an edge already queued.
+   * not queued yet is queued: with the public view, without any lock ({@link Edge#tryQueue}, {@link
+   * Outbox#push}, {@link SubscriberDelivery#armFlushUnlocked}); a queued one reads the audience at
+   * its flush (see {@link Audience}). This loop is the per-recipient cost of a change. It goes a chunk
+   * of edges at a time: first only the loads (each edge's {@code queued} and, if it is not queued, its
+   * subscriber's queue head), then the CASes over the same chunk, so the chunk's cache misses overlap
+   * instead of each waiting behind the locked instructions of the recipient before it.
    */
   private void offer(Audience audience, PresenceChange change, UserRecord record) {
     boolean publicChange = publicView;
@@ -387,36 +390,47 @@ final class SubscriptionHub {
     int n = audience.size();
     Edge[] slots = audience.slots();
     n = Math.min(n, slots.length);
-    RealSubscriber[] toArm = null; // flushes to schedule, a batch at a time (one lock per batch)
-    int arming = 0;
+    FlushArmer armer = new FlushArmer(this, n);
+    if (!publicChange) {
+      for (int i = 0; i < n; i++) {
+        Edge edge = slots[i];
+        if (edge != null && offer(edge.subscriber, edge, change, record)) {
+          armer.arm(edge.subscriber, n - i);
+        }
+      }
+      armer.flush();
+      return;
+    }
     int replaced = 0; // pending changes this one replaces before they went out: counted once per change
-    for (int i = 0; i < n; i++) {
-      Edge edge = slots[i];
-      if (edge == null) {
-        continue;
-      }
-      if (publicChange && !edge.own && edge.queued) {
-        replaced++;
-        continue;
-      }
-      boolean arm =
-          publicChange && !edge.own
-              ? edge.subscriber.offerUnarmed(edge, change.current())
-              : offer(edge.subscriber, edge, change, record);
-      if (arm) {
-        if (toArm == null) {
-          toArm = new RealSubscriber[Math.min(ARM_BATCH, n - i)]; // no more than the edges left to visit
+    for (int start = 0; start < n; start += TOUCH_AHEAD) {
+      int end = Math.min(n, start + TOUCH_AHEAD);
+      for (int i = start; i < end; i++) {
+        Edge edge = slots[i];
+        if (edge != null && !edge.own && !edge.queued) {
+          edge.subscriber.incomingPeek(); // a volatile load: kept, and its miss overlaps the others
         }
-        toArm[arming++] = edge.subscriber;
-        if (arming == toArm.length) {
-          scheduleFlushes(toArm, arming);
-          arming = 0;
+      }
+      for (int i = start; i < end; i++) {
+        Edge edge = slots[i];
+        if (edge == null) {
+          continue;
+        }
+        RealSubscriber subscriber = edge.subscriber;
+        boolean arm;
+        if (edge.own) {
+          arm = offer(subscriber, edge, change, record); // her own view, under her monitor
+        } else if (edge.tryQueue()) {
+          arm = subscriber.push(edge) && subscriber.armFlushUnlocked();
+        } else {
+          replaced++; // already queued: its flush reads the audience's latest
+          continue;
+        }
+        if (arm) {
+          armer.arm(subscriber, n - start);
         }
       }
     }
-    if (arming > 0) {
-      scheduleFlushes(toArm, arming);
-    }
+    armer.flush();
     if (replaced > 0) {
       coalesced.add(replaced);
     }

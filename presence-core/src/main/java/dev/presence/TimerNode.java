@@ -24,6 +24,16 @@ abstract class TimerNode {
    */
   abstract void onTimer(long nowNanos);
 
+  /**
+   * Loads what {@link #onTimer} will touch first, and nothing else: the wheel calls this for a run of
+   * due nodes before firing them, so their cache misses overlap instead of each waiting behind the
+   * locked instructions of the firing before it. Returns a value derived from the loads (the caller
+   * folds them together, so the compiler keeps them). Only loads; no writes, no locks.
+   */
+  int touch() {
+    return shard;
+  }
+
   final boolean isScheduled() {
     return next != null;
   }

@@ -44,6 +44,8 @@ final class Typing {
 
   private final Channels channels;
   private final Visibility visibility;
+  /** Every watcher may see every typist ({@link Visibility#everyone}): fanout asks no policy. */
+  private final boolean everyone;
   private final PresenceStore store;
   private final GuardedBus bus;
   private final TimerWheel wheel;
@@ -68,6 +70,7 @@ final class Typing {
       LongAdder limitRejections) {
     this.channels = channels;
     this.visibility = visibility;
+    this.everyone = visibility.everyone();
     this.store = settings.store();
     this.bus = bus;
     this.wheel = wheel;
@@ -340,21 +343,37 @@ final class Typing {
     return Instant.ofEpochMilli(clock.millis() + TimeUnit.NANOSECONDS.toMillis(ahead));
   }
 
-  /** Sends a typing event to the channel's watchers here, never back to the typist. */
+  /**
+   * Sends a typing event to the channel's watchers here, never back to the typist. A local event
+   * ({@code publish}) is sent under the channel's monitor, which its watchers change under: each of
+   * them watches the channel for sure, and they are walked as an array; a remote one is not.
+   */
   private void fanout(Channel channel, TypingEvent event, boolean publish) {
-    String key = null;
-    List<TypingEvent> alone = null;
-    for (RealSubscriber watcher : channel.watchers) {
-      if (!watcher.isWatcher(event.userId()) && visibility.canSeeOther(watcher.watcherUserId(), event.userId())) {
-        if (key == null) {
-          key = Outbox.typingKey(event);
-          alone = List.of(event); // immutable: one batch shared by every receiver
+    RealSubscriber[] array = channel.watcherArray(publish);
+    if (array != null) {
+      if (array.length > 0) {
+        String key = Outbox.typingKey(event);
+        List<TypingEvent> alone = List.of(event); // immutable: one batch shared by every receiver
+        for (RealSubscriber watcher : array) {
+          offerTo(watcher, event, key, alone, publish);
         }
-        watcher.offerTyping(event, key, alone);
+      }
+    } else {
+      String key = Outbox.typingKey(event);
+      List<TypingEvent> alone = List.of(event);
+      for (RealSubscriber watcher : channel.watchers) {
+        offerTo(watcher, event, key, alone, false);
       }
     }
     if (publish) {
       bus.publishTyping(event);
+    }
+  }
+
+  private void offerTo(RealSubscriber watcher, TypingEvent event, String key, List<TypingEvent> alone, boolean watching) {
+    String typist = event.userId();
+    if (!watcher.isWatcher(typist) && (everyone || visibility.canSeeOther(watcher.watcherUserId(), typist))) {
+      watcher.offerTyping(event, key, alone, watching);
     }
   }
 

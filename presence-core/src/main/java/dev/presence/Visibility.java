@@ -20,6 +20,11 @@ final class Visibility {
     this.store = store;
   }
 
+  /** Whether every watcher may see every user (the default policy): then nobody needs to ask it. */
+  boolean everyone() {
+    return policy.allowsEveryone();
+  }
+
   /** What {@code watcher} may see of a user, from the user's record. */
   UserPresence viewOf(String watcher, UserRecord record) {
     String target = record.userId();

@@ -51,6 +51,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *       (direct executor), no timer involved.
  *   <li>{@code seed}: {@code socket.on('status')} of the target: {@code io.emit} to every connected
  *       client, the M watchers and the 10 × M others alike.
+ *   <li>{@code floor}: what the machine allows for the full path's irreducible part: each change
+ *       calls each of the M watchers' counting sinks once, in a plain loop over an array of them, with
+ *       one shared one-entry batch per change. The heap is the engine's: the same engine, clients and
+ *       subscribers as {@code presence-flush} are set up, so the sinks lie where the engine's do,
+ *       allocated interleaved with every client's sessions, subscribers and edges; only the change
+ *       bypasses the engine. One scattered object (the sink) per recipient, no lock, no timer.
  * </ul>
  *
  * <p>Every sink (and every seed client) counts what it gets. Printed at the end of each trial
@@ -80,7 +86,7 @@ public class FanoutBenchmark {
   @Param({"10", "1000", "100000"})
   int subscribers;
 
-  @Param({"presence-offer", "presence-flush", "presence-immediate", "seed"})
+  @Param({"presence-offer", "presence-flush", "presence-immediate", "seed", "floor"})
   String impl;
 
   private ManualTime time;
@@ -93,6 +99,11 @@ public class FanoutBenchmark {
   private DeviceConnection target;
   private CountingSink[] watcherSinks;
   private CountingSink[] otherSinks;
+
+  /** {@code floor}: the watchers' sinks in an array, and the two batches a change alternates between. */
+  private boolean floor;
+  private List<UserPresence> floorOnline;
+  private List<UserPresence> floorIdle;
 
   private SeedPresenceServer.Socket seedTarget;
   private SeedPresenceServer.BroadcastIo io;
@@ -143,18 +154,19 @@ public class FanoutBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    Params.oneOf("impl", impl, "presence-offer", "presence-flush", "presence-immediate", "seed");
+    Params.oneOf("impl", impl, "presence-offer", "presence-flush", "presence-immediate", "seed", "floor");
     Params.atLeast("subscribers", subscribers, 1);
     others = OTHERS_PER_WATCHER * subscribers;
     time = new ManualTime();
     // Ids: 0 is the target, 1..M the watchers, M+1..M+others the others.
     String[] users = TestIds.users(1 + subscribers + others);
     String device = TestIds.device(0);
-    if (impl.startsWith("presence")) {
+    if (impl.startsWith("presence") || impl.equals("floor")) {
+      floor = impl.equals("floor");
       Duration flush =
           switch (impl) {
             case "presence-offer" -> Duration.ofSeconds(1);
-            case "presence-flush" -> Duration.ofNanos(TICK_NANOS);
+            case "presence-flush", "floor" -> Duration.ofNanos(TICK_NANOS);
             case "presence-immediate" -> Duration.ZERO;
             default -> throw new IllegalArgumentException(impl);
           };
@@ -188,6 +200,11 @@ public class FanoutBenchmark {
       }
       for (CountingSink sink : otherSinks) {
         sink.reset();
+      }
+      if (floor) {
+        // The target's two public views, as a one-entry batch each (the engine's shared batch per change).
+        floorOnline = List.of(new UserPresence(users[0], dev.presence.PresenceState.ONLINE, null, null, 1));
+        floorIdle = List.of(new UserPresence(users[0], dev.presence.PresenceState.IDLE, null, null, 2));
       }
     } else {
       io = SeedPresenceServer.Io.broadcast();
@@ -289,6 +306,14 @@ public class FanoutBenchmark {
   public boolean change() {
     ops++;
     idle = !idle;
+    if (floor) {
+      List<UserPresence> batch = idle ? floorIdle : floorOnline;
+      CountingSink[] sinks = watcherSinks;
+      for (int i = 0; i < sinks.length; i++) {
+        sinks[i].onPresence(batch);
+      }
+      return idle;
+    }
     if (target != null) {
       boolean changed = target.setIdle(idle);
       if (advance) {
