@@ -402,9 +402,10 @@ final class SubscriptionHub {
       return;
     }
     int replaced = 0; // pending changes this one replaces before they went out: counted once per change
+    boolean ahead = n >= TimerWheel.TOUCH_AHEAD_FROM; // a small audience is likely cached
     for (int start = 0; start < n; start += TOUCH_AHEAD) {
       int end = Math.min(n, start + TOUCH_AHEAD);
-      for (int i = start; i < end; i++) {
+      for (int i = start; ahead && i < end; i++) {
         Edge edge = slots[i];
         if (edge != null && !edge.own && !edge.queued) {
           edge.subscriber.incomingPeek(); // a volatile load: kept, and its miss overlaps the others
@@ -420,7 +421,10 @@ final class SubscriptionHub {
         if (edge.own) {
           arm = offer(subscriber, edge, change, record); // her own view, under her monitor
         } else if (edge.tryQueue()) {
-          arm = subscriber.push(edge) && subscriber.armFlushUnlocked();
+          // Arm whenever no flush is armed, not only after a push onto an empty stack: a monitor path
+          // pushes an edge with no baseline yet without arming, so a non-empty stack may have no flush.
+          subscriber.push(edge);
+          arm = subscriber.armFlushUnlocked();
         } else {
           replaced++; // already queued: its flush reads the audience's latest
           continue;

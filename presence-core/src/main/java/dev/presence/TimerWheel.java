@@ -32,6 +32,11 @@ final class TimerWheel {
    * in flight, few enough that what they load is still in the first-level cache when they fire.
    */
   private static final int TOUCH_AHEAD = 32;
+  /**
+   * Fewer due nodes than this fire without the loads ahead: their objects are likely still cached,
+   * and the second pass over them only costs (measured slower at 10 and 1,000 subscribers).
+   */
+  static final int TOUCH_AHEAD_FROM = 4096;
 
   private final long origin;
   private final long tickNanos;
@@ -140,9 +145,10 @@ final class TimerWheel {
       return;
     }
     int folded = 0;
+    boolean ahead = due.size() >= TOUCH_AHEAD_FROM;
     for (int start = 0, n = due.size(); start < n; start += TOUCH_AHEAD) {
       int end = Math.min(n, start + TOUCH_AHEAD);
-      for (int i = start; i < end; i++) {
+      for (int i = start; ahead && i < end; i++) {
         folded += due.get(i).touch();
       }
       for (int i = start; i < end; i++) {
