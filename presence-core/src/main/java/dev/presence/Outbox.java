@@ -90,8 +90,9 @@ abstract class Outbox extends TimerNode {
 
   /**
    * With or without the monitor, by the caller that won {@code edge}'s {@link Edge#tryQueue}: links
-   * it into the incoming stack. Returns whether the stack was empty, i.e. whether this subscriber may
-   * have no flush armed for it yet.
+   * it into the incoming stack. Returns whether the stack was empty. An empty stack is not the only
+   * case without an armed flush (an edge waiting for its snapshot is queued without one), so a caller
+   * without the monitor arms whenever none is armed ({@link SubscriberDelivery#armFlushUnlocked}).
    */
   final boolean push(Edge edge) {
     while (true) {

@@ -391,50 +391,52 @@ final class SubscriptionHub {
     Edge[] slots = audience.slots();
     n = Math.min(n, slots.length);
     FlushArmer armer = new FlushArmer(this, n);
-    if (!publicChange) {
-      for (int i = 0; i < n; i++) {
-        Edge edge = slots[i];
-        if (edge != null && offer(edge.subscriber, edge, change, record)) {
-          armer.arm(edge.subscriber, n - i);
-        }
-      }
-      armer.flush();
-      return;
-    }
     int replaced = 0; // pending changes this one replaces before they went out: counted once per change
-    boolean ahead = n >= TimerWheel.TOUCH_AHEAD_FROM; // a small audience is likely cached
-    for (int start = 0; start < n; start += TOUCH_AHEAD) {
-      int end = Math.min(n, start + TOUCH_AHEAD);
-      for (int i = start; ahead && i < end; i++) {
-        Edge edge = slots[i];
-        if (edge != null && !edge.own && !edge.queued) {
-          edge.subscriber.incomingPeek(); // a volatile load: kept, and its miss overlaps the others
+    try {
+      if (!publicChange) {
+        for (int i = 0; i < n; i++) {
+          Edge edge = slots[i];
+          if (edge != null && offer(edge.subscriber, edge, change, record)) {
+            armer.arm(edge.subscriber, n - i);
+          }
+        }
+        return;
+      }
+      boolean ahead = n >= TimerWheel.TOUCH_AHEAD_FROM; // a small audience is likely cached
+      for (int start = 0; start < n; start += TOUCH_AHEAD) {
+        int end = Math.min(n, start + TOUCH_AHEAD);
+        for (int i = start; ahead && i < end; i++) {
+          Edge edge = slots[i];
+          if (edge != null && !edge.own && !edge.queued) {
+            edge.subscriber.incomingPeek(); // a volatile load: kept, and its miss overlaps the others
+          }
+        }
+        for (int i = start; i < end; i++) {
+          Edge edge = slots[i];
+          if (edge == null) {
+            continue;
+          }
+          RealSubscriber subscriber = edge.subscriber;
+          boolean arm;
+          if (edge.own) {
+            arm = offer(subscriber, edge, change, record); // her own view, under her monitor
+          } else if (edge.tryQueue()) {
+            // Arm whenever no flush is armed, not only after a push onto an empty stack: a monitor path
+            // pushes an edge with no baseline yet without arming, so a non-empty stack may have no flush.
+            subscriber.push(edge);
+            arm = subscriber.armFlushUnlocked();
+          } else {
+            replaced++; // already queued: its flush reads the audience's latest
+            continue;
+          }
+          if (arm) {
+            armer.arm(subscriber, n - start);
+          }
         }
       }
-      for (int i = start; i < end; i++) {
-        Edge edge = slots[i];
-        if (edge == null) {
-          continue;
-        }
-        RealSubscriber subscriber = edge.subscriber;
-        boolean arm;
-        if (edge.own) {
-          arm = offer(subscriber, edge, change, record); // her own view, under her monitor
-        } else if (edge.tryQueue()) {
-          // Arm whenever no flush is armed, not only after a push onto an empty stack: a monitor path
-          // pushes an edge with no baseline yet without arming, so a non-empty stack may have no flush.
-          subscriber.push(edge);
-          arm = subscriber.armFlushUnlocked();
-        } else {
-          replaced++; // already queued: its flush reads the audience's latest
-          continue;
-        }
-        if (arm) {
-          armer.arm(subscriber, n - start);
-        }
-      }
+    } finally {
+      armer.flush(); // even if an offer threw: a subscriber marked armed but never scheduled would stall
     }
-    armer.flush();
     if (replaced > 0) {
       coalesced.add(replaced);
     }
