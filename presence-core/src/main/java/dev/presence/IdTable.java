@@ -22,16 +22,15 @@ import java.util.List;
  * the slot index uses, so a probe skips 255 of 256 other entries without loading them: at a million
  * entries each entry load is a cache miss, and the floor ({@code ConcurrentHashMap.get}) loads only
  * the one it returns. The tag costs one byte per slot. Keys are compared (identity, then {@code
- * equals}) after the tag and the full hash ({@link #hashOf}, kept in the entry or read from its
- * cached id hash) match.
+ * equals}) once the tag matches; {@link #hashOf} is asked only by writes and rebuilds, so an entry
+ * need not keep its hash.
  *
  * @param <V> the entries
  */
 abstract class IdTable<V> {
   private static final int SEGMENT_BITS = 5;
   private static final int MIN_CAPACITY = 8;
-  /** What a removed entry's slot holds until the next rebuild. */
-  static final Object TOMBSTONE = new Object();
+  private static final Object TOMBSTONE = new Object();
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
 
   private final Segment[] segments = new Segment[1 << SEGMENT_BITS];
@@ -77,7 +76,7 @@ abstract class IdTable<V> {
   }
 
   /** Hash bits 19..26: not the segment's (27..31); the slot index's only in a segment past 2^19 slots. */
-  static byte tag(int hash) {
+  private static byte tag(int hash) {
     return (byte) (hash >>> 19);
   }
 
@@ -105,24 +104,11 @@ abstract class IdTable<V> {
       // this very entry (a tombstone's tag may be stale, and a tombstone is skipped anyway).
       if (tags[i] == tag && slot != TOMBSTONE) {
         V value = (V) slot;
-        if (hashOf(value) == hash && hasKey(value, first, second)) {
+        if (hasKey(value, first, second)) { // a tag matches another entry 1 time in 256
           return value;
         }
       }
     }
-  }
-
-  /**
-   * The arrays a lock-free probe for {@code hash} walks, for a subclass's own probe loop (see {@link
-   * DeviceTable#find}): read {@code entries[i]} with {@link #slotAt}, then {@code tags[i]}.
-   */
-  final Slots slotsFor(int hash) {
-    return segmentOf(hash).slots;
-  }
-
-  /** Slot {@code i} of a probe's {@code entries}, read with acquire semantics. */
-  static Object slotAt(Object[] entries, int i) {
-    return SLOT.getAcquire(entries, i);
   }
 
   /** Every entry, as seen segment by segment (weakly consistent, like a concurrent map's view). */
@@ -237,7 +223,7 @@ abstract class IdTable<V> {
   }
 
   /** A segment's entry array and its parallel tag array, replaced together by a rebuild. */
-  static final class Slots {
+  private static final class Slots {
     /** Slots written with release semantics under the segment's monitor. */
     final Object[] entries;
     /** {@code tags[i]} is {@link #tag} of {@code entries[i]}'s hash, written before {@code entries[i]}. */

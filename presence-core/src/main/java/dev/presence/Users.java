@@ -40,10 +40,6 @@ final class Users {
    * (User id, device id) → session, for every device connected or in grace here: written only by
    * {@link #addDevice}, {@link #replaceDevice} and {@link #removeDevice}, under the user lock.
    */
-  /**
-   * (User id, device id) → session, for every device connected or in grace here: written only by
-   * {@link #addDevice}, {@link #replaceDevice} and {@link #removeDevice}, under the user lock.
-   */
   final DeviceTable devices = new DeviceTable();
 
   Users() {}
@@ -75,7 +71,7 @@ final class Users {
 
   /** The session of a device connected or in grace here, or null; no lock, no allocation. */
   DeviceSession device(String userId, String deviceId) {
-    return devices.find(userId, deviceId);
+    return devices.get(IdTable.hash(userId, deviceId), userId, deviceId);
   }
 
   /**
