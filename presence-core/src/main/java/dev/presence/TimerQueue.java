@@ -24,6 +24,11 @@ final class TimerQueue {
   private int count;
   /** Guarded by the lock: the deadline of the last node added. */
   private long lastTick;
+  /**
+   * The deadline of the first node, or {@code Long.MAX_VALUE} if none: {@link #takeDue} returns
+   * without the lock while it is later than its tick. Written under the lock.
+   */
+  private volatile long headTick = Long.MAX_VALUE;
 
   /** Adds one node, due at {@code tick}. */
   void add(TimerNode node, long tick) {
@@ -39,7 +44,9 @@ final class TimerQueue {
       int at = (head + count) & (nodes.length - 1);
       nodes[at] = node;
       ticks[at] = tick;
-      count++;
+      if (count++ == 0) {
+        headTick = tick;
+      }
     } finally {
       lock.unlock();
     }
@@ -62,6 +69,9 @@ final class TimerQueue {
         nodes[at] = batch[i];
         ticks[at] = tick;
       }
+      if (count == 0 && n > 0) {
+        headTick = tick;
+      }
       count += n;
     } finally {
       lock.unlock();
@@ -70,6 +80,9 @@ final class TimerQueue {
 
   /** Moves the nodes due at or before {@code tick} into {@code due}, in the order they were added. */
   void takeDue(long tick, List<TimerNode> due) {
+    if (tick < headTick) {
+      return; // nothing due: an idle tick takes no lock
+    }
     lock.lock();
     try {
       int mask = nodes.length - 1;
@@ -79,6 +92,7 @@ final class TimerQueue {
         head = (head + 1) & mask;
         count--;
       }
+      headTick = count > 0 ? ticks[head] : Long.MAX_VALUE;
     } finally {
       lock.unlock();
     }

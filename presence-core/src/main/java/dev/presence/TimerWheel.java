@@ -46,6 +46,12 @@ final class TimerWheel {
   private final TimerQueue inOrder = new TimerQueue();
   /** What the {@link TimerNode#touch} calls returned, folded: written so their loads are not optimised away. */
   private int touched;
+  /**
+   * The latest tick an {@link #advance} has processed (or is processing). A shard skipped while idle
+   * keeps an older current tick, so a deadline at or before this one is moved to the tick after it
+   * when scheduled: a tick that was processed never fires anything later.
+   */
+  private volatile long advancedTo;
 
   TimerWheel(long originNanos, long tickNanos, int shardCount) {
     if (Integer.bitCount(shardCount) != 1) {
@@ -75,7 +81,7 @@ final class TimerWheel {
 
   /** Schedules, or moves, {@code node} to fire at the first tick at or after {@code deadlineNanos}. */
   void schedule(TimerNode node, long deadlineNanos) {
-    long tick = tickAtOrAfter(deadlineNanos);
+    long tick = Math.max(tickAtOrAfter(deadlineNanos), advancedTo + 1);
     Shard shard = shards[node.shard];
     shard.lock.lock();
     try {
@@ -129,7 +135,13 @@ final class TimerWheel {
   void advance(long nowNanos, Consumer<Throwable> onFailure) {
     long delta = nowNanos - origin;
     long target = delta <= 0 ? 0 : delta / tickNanos;
+    if (target > advancedTo) {
+      advancedTo = target;
+    }
     for (Shard shard : shards) {
+      if (target < shard.wakeTick) {
+        continue; // nothing due and no cascade before target: no lock, and the shard catches up later
+      }
       boolean behind = true;
       while (behind) {
         shard.lock.lock();
@@ -210,9 +222,21 @@ final class TimerWheel {
     final ReentrantLock lock = new ReentrantLock();
     final TimerNode[] level0 = sentinels(LEVEL0_SIZE);
     final TimerNode[][] upper = new TimerNode[UPPER_LEVELS][];
+    /**
+     * One bit per level-0 bucket that may hold nodes: set when a node is appended, cleared when a
+     * tick empties the bucket. A cancel leaves its bit (costs one visit of an empty bucket), so a
+     * clear bit always means an empty bucket, and ticks with clear bits are skipped, not visited.
+     */
+    final long[] occupied = new long[LEVEL0_SIZE / Long.SIZE];
     /** The last tick processed: nodes at or before it have fired. */
     long currentTick;
     long size;
+    /**
+     * No node of this shard fires, and no cascade is due, before this tick: {@link #advance} skips
+     * the shard without its lock while its target is earlier. Written under the lock; lowered by
+     * every placement, so a schedule that returned before an advance started is never skipped.
+     */
+    volatile long wakeTick = Long.MAX_VALUE;
 
     Shard() {
       for (int i = 0; i < UPPER_LEVELS; i++) {
@@ -224,13 +248,14 @@ final class TimerWheel {
     void place(TimerNode node) {
       long tick = node.deadlineTick;
       if (tick <= currentTick) {
-        append(level0[(int) ((currentTick + 1) & (LEVEL0_SIZE - 1))], node);
+        placeLevel0(currentTick + 1, node);
         return;
       }
       if (tick - currentTick < LEVEL0_SIZE) {
-        append(level0[(int) (tick & (LEVEL0_SIZE - 1))], node);
+        placeLevel0(tick, node);
         return;
       }
+      wakeBy(nextCascade(currentTick)); // it comes down to level 0 at a cascade
       int shift = LEVEL0_BITS;
       for (int level = 0; level < UPPER_LEVELS; level++, shift += UPPER_BITS) {
         long distance = (tick >>> shift) - (currentTick >>> shift);
@@ -247,17 +272,24 @@ final class TimerWheel {
      * behind, so the caller can release the lock between steps.
      */
     boolean advanceTo(long target, List<TimerNode> due, int maxTicks) {
-      if (size == 0 && target > currentTick) {
-        currentTick = target;
+      if (size == 0) {
+        currentTick = Math.max(currentTick, target);
+        wakeTick = Long.MAX_VALUE;
         return false;
       }
       long stop = Math.min(target, currentTick + maxTicks);
       while (currentTick < stop) {
-        long tick = ++currentTick;
+        long tick = nextWork(currentTick, stop);
+        currentTick = tick;
         if ((tick & (LEVEL0_SIZE - 1)) == 0) {
           cascade(tick);
         }
-        TimerNode bucket = level0[(int) (tick & (LEVEL0_SIZE - 1))];
+        int index = (int) (tick & (LEVEL0_SIZE - 1));
+        if ((occupied[index >>> 6] & (1L << index)) == 0) {
+          continue; // stop itself, with nothing in its bucket
+        }
+        occupied[index >>> 6] &= ~(1L << index);
+        TimerNode bucket = level0[index];
         TimerNode node = bucket.next;
         if (node != bucket) {
           // Detach the bucket whole: each node is then visited once, with no writes to its neighbours.
@@ -277,7 +309,58 @@ final class TimerWheel {
           currentTick = target;
         }
       }
+      wakeTick = size == 0 ? Long.MAX_VALUE : nextWork(currentTick, Long.MAX_VALUE);
       return currentTick < target;
+    }
+
+    /**
+     * The first tick after {@code from}, and at most {@code limit}, that has work: an occupied level-0
+     * bucket or a cascade; {@code limit} if none comes before it. Every node in level 0 falls due
+     * within one round of the current tick, so the buckets from {@code from + 1} to the next cascade
+     * hold this round's nodes, in tick order; those of the next round sit in lower indices and are
+     * found after that cascade.
+     */
+    private long nextWork(long from, long limit) {
+      long cascade = nextCascade(from);
+      long next = cascade;
+      if (from + 1 != cascade) {
+        int start = (int) ((from + 1) & (LEVEL0_SIZE - 1));
+        int found = nextOccupied(start);
+        if (found >= 0) {
+          next = from + 1 + (found - start);
+        }
+      }
+      return Math.min(next, limit);
+    }
+
+    /** The first occupied level-0 index at or after {@code start}, or -1. */
+    private int nextOccupied(int start) {
+      int word = start >>> 6;
+      long bits = occupied[word] & (-1L << start); // the shift count is taken mod 64
+      while (bits == 0) {
+        if (++word == occupied.length) {
+          return -1;
+        }
+        bits = occupied[word];
+      }
+      return (word << 6) + Long.numberOfTrailingZeros(bits);
+    }
+
+    private static long nextCascade(long from) {
+      return ((from >>> LEVEL0_BITS) + 1) << LEVEL0_BITS;
+    }
+
+    private void placeLevel0(long tick, TimerNode node) {
+      int index = (int) (tick & (LEVEL0_SIZE - 1));
+      occupied[index >>> 6] |= 1L << index;
+      append(level0[index], node);
+      wakeBy(tick);
+    }
+
+    private void wakeBy(long tick) {
+      if (tick < wakeTick) {
+        wakeTick = tick;
+      }
     }
 
     /** At the start of a level-0 round, moves the nodes of the matching upper buckets down. */
@@ -306,7 +389,7 @@ final class TimerWheel {
           node.next = null;
           if (node.deadlineTick <= tick) {
             // Due on the tick being processed: its level-0 bucket is emptied right after the cascade.
-            append(level0[(int) (tick & (LEVEL0_SIZE - 1))], node);
+            placeLevel0(tick, node);
           } else {
             place(node);
           }

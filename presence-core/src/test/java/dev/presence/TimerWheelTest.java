@@ -120,22 +120,23 @@ class TimerWheelTest {
 
   @Test
   void aLongCatchUpLetsOtherThreadsScheduleOnTheSameShardMeanwhile() throws Exception {
-    // One far node keeps the shard non-empty, so an advance over a day at 1 ms walks 86.4 M ticks
-    // (a good part of a second). It releases the shard lock every 1,024 ticks, so a schedule from
-    // another thread gets in while it runs instead of waiting for the whole catch-up.
+    // One far node keeps the shard non-empty, so an advance over 300 days at 1 ms stops at each of
+    // 25 M cascades (empty ticks between them are skipped; a good part of a second). It releases the
+    // shard lock every 1,024 ticks, so a schedule from another thread gets in while it runs instead
+    // of waiting for the whole catch-up.
     TimerWheel wheel = new TimerWheel(0, nanos(Duration.ofMillis(1)), 1);
     Node far = new Node("far");
-    wheel.schedule(far, nanos(Duration.ofDays(300)));
+    wheel.schedule(far, nanos(Duration.ofDays(3_000)));
     java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
     Thread catchUp = new Thread(() -> {
       started.countDown();
-      advance(wheel, nanos(Duration.ofDays(1)));
+      advance(wheel, nanos(Duration.ofDays(300)));
     });
     catchUp.start();
     started.await();
 
     Node late = new Node("late");
-    wheel.schedule(late, nanos(Duration.ofDays(2)));
+    wheel.schedule(late, nanos(Duration.ofDays(600)));
 
     assertThat(catchUp.isAlive()).as("the schedule got in while the catch-up was still running").isTrue();
     catchUp.join(60_000);
@@ -143,6 +144,39 @@ class TimerWheelTest {
     assertThat(far.firedAt).isEmpty();
     assertThat(late.firedAt).isEmpty();
     assertThat(wheel.size()).isEqualTo(2);
+  }
+
+  @Test
+  void idleShardsAreSkippedAndCatchUpExactlyWhenANodeArrives() {
+    // Four shards, each advanced tick by tick while idle or waiting for a far node: a node placed
+    // after many skipped ticks (the shard's current tick is stale) still fires exactly at its tick,
+    // and so does a far one that cascades down in between.
+    TimerWheel wheel = new TimerWheel(0, TICK, 4);
+    Node far = new Node("far", 1);
+    wheel.schedule(far, 5_000 * TICK);
+    long tick = 0;
+    for (; tick < 3_000; tick++) {
+      advance(wheel, tick * TICK);
+    }
+    Node soon = new Node("soon", 0);
+    Node nearOtherShard = new Node("near", 2);
+    Node dueNow = new Node("due now", 3);
+    wheel.schedule(soon, 3_500 * TICK);
+    wheel.schedule(nearOtherShard, (3_000 + 1_100) * TICK);
+    wheel.schedule(dueNow, 100 * TICK); // long past: the next tick
+    for (; tick <= 6_000; tick++) {
+      advance(wheel, tick * TICK);
+      assertThat(soon.firedAt).as("soon at %d", tick).hasSize(tick >= 3_500 ? 1 : 0);
+      assertThat(nearOtherShard.firedAt).as("near at %d", tick).hasSize(tick >= 4_100 ? 1 : 0);
+      assertThat(far.firedAt).as("far at %d", tick).hasSize(tick >= 5_000 ? 1 : 0);
+      assertThat(dueNow.firedAt).hasSize(1);
+    }
+    assertThat(soon.firedAt).containsExactly(3_500 * TICK);
+    assertThat(nearOtherShard.firedAt).containsExactly(4_100 * TICK);
+    assertThat(far.firedAt).containsExactly(5_000 * TICK);
+    assertThat(dueNow.firedAt).containsExactly(3_000 * TICK);
+    assertThat(wheel.size()).isZero();
+    assertThat(failures).isEmpty();
   }
 
   @Test
