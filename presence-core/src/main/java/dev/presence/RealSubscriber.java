@@ -398,12 +398,18 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
    * A typing event in a watched channel, visibility checked; {@code key} and {@code alone} (as a
    * batch) are per event. {@code watching}: the caller holds the channel's monitor and found this
    * subscriber among its watchers, so it watches the channel for sure (no lookup of its channel set).
+   * Returns whether the event went straight to the executor as a call of its own, which the caller
+   * counts among the deliveries (once per fanout, not once per receiver); otherwise it is pending and
+   * counted when its batch goes out.
    */
-  void offerTyping(TypingEvent event, String key, List<TypingEvent> alone, boolean watching) {
+  boolean offerTyping(TypingEvent event, String key, List<TypingEvent> alone, boolean watching) {
+    if (watching && claimForTypingUnlocked(alone)) {
+      return sendClaimed(alone); // the common case: nothing pending, no call in flight, no lock
+    }
     boolean direct;
     synchronized (this) {
       if (closed || !(watching || channels.contains(event.channelId()))) {
-        return;
+        return false;
       }
       direct = claimForTyping(alone);
       if (!direct) {
@@ -411,10 +417,10 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
       }
     }
     if (direct) {
-      sendClaimed(alone);
-    } else {
-      dispatch(false);
+      return sendClaimed(alone);
     }
+    dispatch(false);
+    return false;
   }
 
   @Override

@@ -12,9 +12,12 @@ import java.util.concurrent.TimeUnit;
  * and telling the sink why the subscriber closed after any call in flight.
  *
  * <p>Guarded by the subscriber's monitor (this object's), like the rest of the subscriber's state:
- * methods marked "under the monitor" are called holding it; the others take it themselves. Two
- * exceptions take no lock: fanout arms the flush with a CAS ({@link #armFlushUnlocked}), and a sink
- * call that returns with nothing new ends its flight with a CAS ({@link #flight}). Sink calls
+ * methods marked "under the monitor" are called holding it; the others take it themselves. Three
+ * exceptions take no lock: fanout arms the flush with a CAS ({@link #armFlushUnlocked}), a typing
+ * event to a receiver with nothing pending claims its call with a CAS ({@link
+ * #claimForTypingUnlocked}), and a sink call that returns with nothing new ends its flight with a
+ * CAS ({@link #flight}). So every claim of the flight, under the monitor or not, is a CAS from
+ * {@link #IDLE}. Sink calls
  * run on the delivery executor and never under the monitor. This object is the task handed to the
  * executor ({@link #run}), with the batches in flight in its fields: one call at a time per subscriber
  * means one task object suffices, and a delivery allocates no task.
@@ -35,6 +38,11 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   private static final int CALL = 1;
   /** {@link #flight}: a sink call is claimed or running, and something arrived meanwhile (see {@link #markMore}). */
   private static final int CALL_MORE = 2;
+  /**
+   * {@link #flight}: the subscriber closed and no call is in flight; final. No lock-free claim
+   * ({@link #claimForTypingUnlocked}) can succeed any more, whatever it read of {@link #closed}.
+   */
+  private static final int CLOSED = 3;
 
   static {
     try {
@@ -60,16 +68,24 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
    */
   private long nextBatchAt;
   /**
-   * Whether a sink call is claimed: {@link #IDLE}, {@link #CALL} or {@link #CALL_MORE}. Written under
-   * the monitor, except that the call, when it returns, ends a plain {@link #CALL} with one CAS and no
-   * lock ({@link #run}): whoever queues something for after the call under the monitor first turns
-   * {@code CALL} into {@code CALL_MORE} ({@link #markMore}), which sends the returning call through the
-   * monitor to pick it up.
+   * Whether a sink call is claimed: {@link #IDLE}, {@link #CALL}, {@link #CALL_MORE} or {@link
+   * #CLOSED}. Claimed only by a CAS from {@code IDLE} (under the monitor or, for typing, without it);
+   * the claimer owns the flight and the in-flight fields below until it gives it back. The call, when
+   * it returns, ends a plain {@link #CALL} with one CAS and no lock ({@link #run}): whoever queues
+   * something for after the call under the monitor first turns {@code CALL} into {@code CALL_MORE}
+   * ({@link #markMore}), which sends the returning call through the monitor to pick it up. An owner
+   * writes the in-flight fields before it makes the flight idle again, never after.
    */
   private volatile int flight;
-  /** The batches of the call in flight: written under the monitor before it is handed out, read by {@link #run}. */
+  /** The batches of the call in flight: written by the flight's owner before it is handed out, read by {@link #run}. */
   private List<TypingEvent> typingInFlight;
   private List<UserPresence> presenceInFlight;
+  /**
+   * The call in flight was claimed for one typing event ({@link #claimForTyping}), whose caller counts
+   * it among the deliveries once per fanout instead of {@link #run} once per receiver. Written with
+   * the batches.
+   */
+  private boolean countedByCaller;
   /** Why the engine closed this subscriber, while the sink is still to be told (after its call in flight). */
   private CloseReason closeNotice;
   /** Guarded by the monitor: the subscriber closed; nothing more is queued or delivered. */
@@ -149,9 +165,12 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       if (closed) {
         return;
       }
-      if (flight != IDLE && markMore()) {
-        flushWanted |= flushDue; // and pending typing, if that is why this runs: the call's return sends it
-        return;
+      // Claim the flight before taking anything: a typing claim without the monitor may race.
+      while (!FLIGHT.compareAndSet(this, IDLE, CALL)) {
+        if (markMore()) {
+          flushWanted |= flushDue; // and pending typing, if that is why this runs: the call's return sends it
+          return;
+        }
       }
       typingBatch = drainTyping();
       if (flushDue || flushWanted) {
@@ -167,9 +186,14 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
           }
         }
       }
-      flight = typingBatch != null || presenceBatch != null ? CALL : IDLE;
       typingInFlight = typingBatch;
       presenceInFlight = presenceBatch;
+      countedByCaller = false;
+      if (typingBatch == null && presenceBatch == null) {
+        // Nothing to send. Last: once idle, a claim without the monitor may write the fields above.
+        // No CALL_MORE can have come meanwhile, as that takes the monitor.
+        setFlight(IDLE);
+      }
     }
     if (putOff) {
       hub.scheduleFlushAt(this, putOffTo);
@@ -185,30 +209,65 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
    * {@code typingBatch}, which the caller sends with {@link #sendClaimed} once it released the monitor.
    */
   boolean claimForTyping(List<TypingEvent> typingBatch) {
-    if (flight != IDLE || flushWanted || hasTyping()) {
+    if (flushWanted || hasTyping() || !FLIGHT.compareAndSet(this, IDLE, CALL)) {
       return false;
     }
-    flight = CALL;
-    typingInFlight = typingBatch;
-    presenceInFlight = null;
+    inFlight(typingBatch);
     return true;
   }
 
-  /** With no lock held, after {@link #claimForTyping} took the call for this batch: hands it to the executor. */
-  void sendClaimed(List<TypingEvent> typingBatch) {
-    hand(typingBatch, null);
+  /**
+   * Without the monitor: {@link #claimForTyping} for the common case, a receiver with nothing pending
+   * and no call in flight, at the cost of one CAS instead of a monitor's two. Returns false, having
+   * changed nothing, whenever the slow path is needed: a call in flight, the subscriber closed
+   * ({@link #CLOSED}), or something pending that must go first. The CAS acquires what was made pending
+   * before the flight last became idle (that store is a release), so the check after it is reliable;
+   * what is made pending while this holds the flight is picked up by {@link #afterCall}. Typing
+   * events of one channel are offered one fanout at a time (under its monitor), so this never
+   * overtakes an earlier event of the same channel.
+   */
+  boolean claimForTypingUnlocked(List<TypingEvent> typingBatch) {
+    if (flight != IDLE || !FLIGHT.compareAndSet(this, IDLE, CALL)) {
+      return false;
+    }
+    if (flushWanted || hasTyping()) {
+      endCall(); // give the flight back as a call that sent nothing; the caller queues behind
+      return false;
+    }
+    inFlight(typingBatch);
+    return true;
   }
 
-  /** With the call claimed ({@link #flight}, its batches in the fields) and no lock held: one sink call on the executor. */
-  private void hand(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
+  /** By the flight's owner: the call is for one typing batch, counted by the caller. */
+  private void inFlight(List<TypingEvent> typingBatch) {
+    typingInFlight = typingBatch;
+    presenceInFlight = null;
+    countedByCaller = true;
+  }
+
+  /**
+   * With no lock held, after {@link #claimForTyping} took the call for this batch: hands it to the
+   * executor. Returns whether it was handed, which the caller then counts among the deliveries.
+   */
+  boolean sendClaimed(List<TypingEvent> typingBatch) {
+    return hand(typingBatch, null);
+  }
+
+  /**
+   * With the call claimed ({@link #flight}, its batches in the fields) and no lock held: one sink call
+   * on the executor. Returns false if the executor rejected it (the batches are then put back).
+   */
+  private boolean hand(List<TypingEvent> typingBatch, List<UserPresence> presenceBatch) {
     try {
       hub.delivery.execute(this);
+      return true;
     } catch (RejectedExecutionException e) {
       boolean retry = takeBack(typingBatch, presenceBatch);
       GuardedSink.failed(sink, e, hub.sinkFailures, watcherUserId());
       if (retry) {
         hub.scheduleFlushAt(this, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
       }
+      return false;
     }
   }
 
@@ -229,9 +288,11 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
         flushWanted = false;
         retry = armFlush();
       }
-      flight = IDLE; // this thread owns the flight: no CAS can race this write
       typingInFlight = null;
       presenceInFlight = null;
+      // Last: once idle, a claim without the monitor may write the fields above. This thread owns
+      // the flight, and only a monitor holder marks it, so no CAS can race this write.
+      setFlight(closed ? CLOSED : IDLE);
     }
     if (notice != null) {
       // Closed while this rejected call was "in flight": tell it here, once.
@@ -250,7 +311,9 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     List<UserPresence> presenceBatch = presenceInFlight;
     try {
       if (typingBatch != null) {
-        hub.deliveries.add(typingBatch.size());
+        if (!countedByCaller) {
+          hub.deliveries.add(typingBatch.size());
+        }
         GuardedSink.onTyping(sink, typingBatch, hub.sinkFailures, watcherUserId());
       }
       if (presenceBatch != null) {
@@ -260,9 +323,14 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     } finally {
       typingInFlight = null;
       presenceInFlight = null;
-      if (!FLIGHT.compareAndSet(this, CALL, IDLE)) {
-        afterCall(); // something arrived meanwhile (CALL_MORE): under the monitor
-      }
+      endCall();
+    }
+  }
+
+  /** By the flight's owner, after its call: ends the flight with one CAS, or through the monitor if something arrived meanwhile. */
+  private void endCall() {
+    if (!FLIGHT.compareAndSet(this, CALL, IDLE)) {
+      afterCall(); // something arrived meanwhile (CALL_MORE), or the subscriber closed: under the monitor
     }
   }
 
@@ -271,7 +339,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     boolean more;
     CloseReason notice;
     synchronized (this) {
-      flight = IDLE;
+      setFlight(closed ? CLOSED : IDLE);
       more = !closed && (flushWanted || hasTyping());
       notice = closeNotice;
       closeNotice = null;
@@ -281,6 +349,16 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     } else if (more) {
       dispatch(false);
     }
+  }
+
+  /**
+   * Under the monitor: sets {@link #flight} with a release store, not a volatile one. Every other
+   * access of it holds the monitor, is a CAS, or is the call that was handed out after this store
+   * (the executor orders them), and nothing read after it needs it to be visible first; so the full
+   * fence of a volatile store (one locked instruction per sink call) buys nothing.
+   */
+  private void setFlight(int value) {
+    FLIGHT.setRelease(this, value);
   }
 
   /**
@@ -294,7 +372,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       if (now == CALL_MORE) {
         return true;
       }
-      if (now == IDLE) {
+      if (now == IDLE || now == CLOSED) {
         return false;
       }
       if (FLIGHT.compareAndSet(this, CALL, CALL_MORE)) {
@@ -306,18 +384,25 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   // ---- closing
 
   /**
-   * Under the monitor, as the subscriber closes: whether the sink must be told {@code reason} now
-   * ({@link #tellClosed}); while a call is in flight it is told when that call returns instead.
+   * Under the monitor, once, as the subscriber closes: whether the sink must be told {@code reason}
+   * now ({@link #tellClosed}); while a call is in flight it is told when that call returns instead.
+   * Either way the flight ends {@link #CLOSED}, now or when that call returns, so no typing claim
+   * without the monitor gets in after the close.
    */
   boolean closing(CloseReason reason) {
-    if (reason == null) {
-      return false;
+    while (true) {
+      int now = flight;
+      if (now == IDLE) {
+        if (FLIGHT.compareAndSet(this, IDLE, CLOSED)) {
+          return reason != null;
+        }
+      } else if (now == CALL_MORE || FLIGHT.compareAndSet(this, CALL, CALL_MORE)) {
+        closeNotice = reason; // null: the call's return only closes the flight
+        return false;
+      } else if (now == CLOSED) {
+        return false;
+      }
     }
-    if (flight != IDLE && markMore()) {
-      closeNotice = reason;
-      return false;
-    }
-    return true;
   }
 
   /** With no lock held: tells the sink why the subscriber closed, on the delivery executor. */

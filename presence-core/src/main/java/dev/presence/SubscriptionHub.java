@@ -89,7 +89,7 @@ final class SubscriptionHub {
     this.publicView = policy.allowsEveryone();
     this.visibility = new Visibility(policy, store);
     this.channels = new Channels(store, bus, visibility, this::resyncWhenConfirmed);
-    this.typing = new Typing(channels, visibility, bus, wheel, settings, limitRejections);
+    this.typing = new Typing(channels, visibility, bus, wheel, settings, limitRejections, deliveries);
   }
 
   // ---- subscribers

@@ -58,6 +58,8 @@ final class Typing {
   private final long expiryNanos;
   private final int maxChannels;
   private final LongAdder limitRejections;
+  /** The engine's count of entries handed to sinks: typing sent as calls of their own, counted per fanout. */
+  private final LongAdder deliveries;
   /** User id → channels it is typing in now. */
   private final ConcurrentHashMap<String, Set<String>> typingByUser = new ConcurrentHashMap<>();
 
@@ -67,7 +69,8 @@ final class Typing {
       GuardedBus bus,
       TimerWheel wheel,
       EngineSettings settings,
-      LongAdder limitRejections) {
+      LongAdder limitRejections,
+      LongAdder deliveries) {
     this.channels = channels;
     this.visibility = visibility;
     this.everyone = visibility.everyone();
@@ -81,6 +84,7 @@ final class Typing {
     this.expiryNanos = timeoutNanos + settings.typingRefreshNanos() + marginNanos;
     this.maxChannels = settings.maxTypingChannelsPerUser();
     this.limitRejections = limitRejections;
+    this.deliveries = deliveries;
   }
 
   // ---- keystrokes
@@ -350,19 +354,30 @@ final class Typing {
    */
   private void fanout(Channel channel, TypingEvent event, boolean publish) {
     RealSubscriber[] array = channel.watcherArray(publish);
-    if (array != null) {
-      if (array.length > 0) {
+    int handed = 0; // calls of their own handed to the executor, counted once here
+    try {
+      if (array != null) {
+        if (array.length > 0) {
+          String key = Outbox.typingKey(event);
+          List<TypingEvent> alone = List.of(event); // immutable: one batch shared by every receiver
+          for (RealSubscriber watcher : array) {
+            if (offerTo(watcher, event, key, alone, publish)) {
+              handed++;
+            }
+          }
+        }
+      } else {
         String key = Outbox.typingKey(event);
-        List<TypingEvent> alone = List.of(event); // immutable: one batch shared by every receiver
-        for (RealSubscriber watcher : array) {
-          offerTo(watcher, event, key, alone, publish);
+        List<TypingEvent> alone = List.of(event);
+        for (RealSubscriber watcher : channel.watchers) {
+          if (offerTo(watcher, event, key, alone, false)) {
+            handed++;
+          }
         }
       }
-    } else {
-      String key = Outbox.typingKey(event);
-      List<TypingEvent> alone = List.of(event);
-      for (RealSubscriber watcher : channel.watchers) {
-        offerTo(watcher, event, key, alone, false);
+    } finally {
+      if (handed > 0) {
+        deliveries.add(handed);
       }
     }
     if (publish) {
@@ -370,11 +385,11 @@ final class Typing {
     }
   }
 
-  private void offerTo(RealSubscriber watcher, TypingEvent event, String key, List<TypingEvent> alone, boolean watching) {
+  private boolean offerTo(RealSubscriber watcher, TypingEvent event, String key, List<TypingEvent> alone, boolean watching) {
     String typist = event.userId();
-    if (!watcher.isWatcher(typist) && (everyone || visibility.canSeeOther(watcher.watcherUserId(), typist))) {
-      watcher.offerTyping(event, key, alone, watching);
-    }
+    return !watcher.isWatcher(typist)
+        && (everyone || visibility.canSeeOther(watcher.watcherUserId(), typist))
+        && watcher.offerTyping(event, key, alone, watching);
   }
 
   /** A typing event from another node. */

@@ -180,6 +180,144 @@ class LockFreeDeliveryStressTest {
     }
   }
 
+  @Test
+  void typingRacingClosesNeverReachesASinkAfterItClosedAndEachIsToldOnce() throws Exception {
+    // Typing offers claim a receiver's call without its monitor while other threads close receivers:
+    // half by closing the subscriber (no notice), half by disconnecting its device (told why, after
+    // any call in flight). No call may come after the close, and a notice comes exactly once.
+    ManualTime time = new ManualTime();
+    ExecutorService delivery = Executors.newFixedThreadPool(3);
+    try (Presence presence =
+        Presence.builder()
+            .ticker(time)
+            .clock(time)
+            .scheduler(time)
+            .heartbeatTtl(Duration.ofDays(1))
+            .idleAfter(Duration.ofDays(1))
+            .deliveryExecutor(delivery)
+            .build()) {
+      presence.joinChannel("room", "typist");
+      presence.connect("typist", "d");
+      int receiverCount = 200;
+      List<ClosingSink> sinks = new ArrayList<>();
+      List<Subscriber> subscribers = new ArrayList<>();
+      List<DeviceConnection> devices = new ArrayList<>();
+      for (int r = 0; r < receiverCount; r++) {
+        String user = "r" + r;
+        presence.joinChannel("room", user);
+        DeviceConnection device = presence.connect(user, "d");
+        ClosingSink sink = new ClosingSink();
+        Subscriber subscriber = presence.subscribe(device, sink);
+        subscriber.watchChannel("room");
+        sinks.add(sink);
+        subscribers.add(subscriber);
+        devices.add(device);
+      }
+      ExecutorService threads = Executors.newFixedThreadPool(2);
+      AtomicBoolean closing = new AtomicBoolean(true);
+      try {
+        Future<?> typist = threads.submit(() -> {
+          while (closing.get()) {
+            presence.typing("typist", "d", "room");
+            presence.stopTyping("typist", "d", "room");
+          }
+          return null;
+        });
+        Future<?> closer = threads.submit(() -> {
+          for (int r = 0; r < receiverCount; r++) {
+            for (int spin = 0; spin < 2_000; spin++) {
+              Thread.onSpinWait(); // let some typing through between closes
+            }
+            if (r % 2 == 0) {
+              subscribers.get(r).close();
+            } else {
+              devices.get(r).disconnect();
+            }
+          }
+          return null;
+        });
+        closer.get(60, TimeUnit.SECONDS);
+        closing.set(false);
+        typist.get(60, TimeUnit.SECONDS);
+      } finally {
+        closing.set(false);
+        threads.shutdownNow();
+      }
+      delivery.shutdown();
+      assertThat(delivery.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+      int typed = 0;
+      for (int r = 0; r < receiverCount; r++) {
+        ClosingSink sink = sinks.get(r);
+        assertThat(sink.violations()).as("receiver %d", r).isEmpty();
+        assertThat(sink.closedNotices()).as("receiver %d notices", r).isEqualTo(r % 2 == 0 ? 0 : 1);
+        typed += sink.typingCalls();
+      }
+      assertThat(typed).as("typing reached receivers before their close").isPositive();
+    } finally {
+      delivery.shutdownNow();
+    }
+  }
+
+  /** Records what a closing receiver got: a call after its notice or its close, or two at once, is a violation. */
+  private static final class ClosingSink implements PresenceSink {
+    private final AtomicInteger inCall = new AtomicInteger();
+    private final List<String> violations = new ArrayList<>();
+    private int notices;
+    private int typingCalls;
+
+    @Override
+    public void onPresence(List<UserPresence> changes) {
+      call("onPresence");
+    }
+
+    @Override
+    public void onTyping(List<TypingEvent> events) {
+      call("onTyping");
+      synchronized (this) {
+        typingCalls++;
+      }
+    }
+
+    @Override
+    public void onClosed(CloseReason reason) {
+      call("onClosed");
+      synchronized (this) {
+        notices++;
+      }
+    }
+
+    private void call(String what) {
+      if (inCall.incrementAndGet() != 1) {
+        record("two sink calls at once: " + what);
+      }
+      synchronized (this) {
+        if (notices > 0) {
+          violations.add(what + " after onClosed");
+        }
+      }
+      for (int i = 0; i < 200; i++) {
+        Thread.onSpinWait(); // widen the window in which an overlapping call would be seen
+      }
+      inCall.decrementAndGet();
+    }
+
+    private synchronized void record(String violation) {
+      violations.add(violation);
+    }
+
+    synchronized List<String> violations() {
+      return new ArrayList<>(violations);
+    }
+
+    synchronized int closedNotices() {
+      return notices;
+    }
+
+    synchronized int typingCalls() {
+      return typingCalls;
+    }
+  }
+
   /**
    * Checks each call as it comes: no two calls at once, no user twice in a batch, a user's versions
    * only growing, no stop or refresh of a typist not shown. Its own monitor only records, after
