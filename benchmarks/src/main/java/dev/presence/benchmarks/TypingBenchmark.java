@@ -52,8 +52,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Printed at the end of each trial ({@code TYPING …} line): events each receiver got per burst
  * (by kind for the engine), events the typist got (must be 0), and the share of the burst's
  * keystrokes at which receiver 0 showed the indicator (sampled right after each keystroke). The
- * trial fails if a receiver got other than one start and one stop per burst, more than 6 events
- * per burst (issue 11's target), two starts or refreshes less than the refresh interval apart, if
+ * sinks do the seed's work: receiver 0 tracks the indicator and checks the spacing, the others count
+ * (by kind). The trial fails if a receiver got other than one start and one stop per burst, more than
+ * 6 events per burst (issue 11's target), two starts or refreshes less than the refresh interval
+ * apart (at receiver 0; every receiver gets the same events at the same times), if
  * the indicator was not shown at every sample, or if the typist got any typing event; for the seed,
  * other than two messages per receiver per burst.
  *
@@ -88,7 +90,9 @@ public class TypingBenchmark {
 
   private Presence presence;
   private DeviceConnection typist;
-  private Receiver[] sinks;
+  private Counter[] sinks;
+  /** Receiver 0's sink, also {@code sinks[0]}. */
+  private Receiver receiver0;
   private Receiver typistSink;
   private long refreshNanos;
 
@@ -97,18 +101,44 @@ public class TypingBenchmark {
   private SeedTypingReceiver seedReceiver0;
   private SeedCounter[] seedSinks;
 
-  /** A receiver's sink: counts typing events by kind and checks their spacing; receiver 0 also shows. */
-  final class Receiver implements PresenceSink {
+  /**
+   * A receiver's sink that counts typing events by kind, as the seed's receivers other than the
+   * first count messages ({@link SeedCounter}): the trial checks every receiver's counts.
+   */
+  static class Counter implements PresenceSink {
     long started;
     long refreshed;
     long stopped;
+
+    @Override
+    public void onPresence(List<UserPresence> changes) {}
+
+    @Override
+    public void onTyping(List<TypingEvent> events) {
+      for (TypingEvent event : events) {
+        switch (event.kind()) {
+          case STARTED -> started++;
+          case REFRESHED -> refreshed++;
+          case STOPPED -> stopped++;
+        }
+      }
+    }
+
+    long events() {
+      return started + refreshed + stopped;
+    }
+  }
+
+  /**
+   * Receiver 0's sink (and the typist's): also checks the spacing of starts and refreshes and shows
+   * the indicator, as the seed's first receiver does ({@link SeedTypingReceiver}). Every receiver gets
+   * the same events at the same times (one fanout each, a direct executor), so one checks for all.
+   */
+  final class Receiver extends Counter {
     long lastStartOrRefresh = Long.MIN_VALUE;
     long tooSoon;
     boolean showing;
     long expiresAtMillis;
-
-    @Override
-    public void onPresence(List<UserPresence> changes) {}
 
     @Override
     public void onTyping(List<TypingEvent> events) {
@@ -139,10 +169,6 @@ public class TypingBenchmark {
     boolean shows() {
       return showing && time.millis() < expiresAtMillis;
     }
-
-    long events() {
-      return started + refreshed + stopped;
-    }
   }
 
   /** A seed client's typing handler that only counts. */
@@ -172,12 +198,17 @@ public class TypingBenchmark {
       presence.joinChannel(CHANNEL, TYPIST);
       typistSink = new Receiver();
       presence.subscribe(typist, typistSink).watchChannel(CHANNEL);
-      sinks = new Receiver[receivers];
+      sinks = new Counter[receivers];
       for (int r = 0; r < receivers; r++) {
         String user = receiver(r);
         DeviceConnection device = presence.connect(user, "phone");
         presence.joinChannel(CHANNEL, user);
-        sinks[r] = new Receiver();
+        if (r == 0) {
+          receiver0 = new Receiver();
+          sinks[r] = receiver0;
+        } else {
+          sinks[r] = new Counter();
+        }
         Subscriber subscriber = presence.subscribe(device, sinks[r]);
         subscriber.watchChannel(CHANNEL);
       }
@@ -216,12 +247,12 @@ public class TypingBenchmark {
       long refreshed = 0;
       long stopped = 0;
       long tooSoon = 0;
-      for (Receiver sink : sinks) {
+      for (Counter sink : sinks) {
         started += sink.started;
         refreshed += sink.refreshed;
         stopped += sink.stopped;
-        tooSoon += sink.tooSoon;
       }
+      tooSoon = receiver0.tooSoon;
       double perReceiver = (double) receivers * bursts;
       System.out.printf(
           "%nTYPING impl=presence receivers=%d bursts=%d keystrokesPerBurst=%d eventsPerReceiverPerBurst=%.2f"
@@ -237,7 +268,7 @@ public class TypingBenchmark {
           tooSoon,
           100 * shown);
       presence.close();
-      for (Receiver sink : sinks) {
+      for (Counter sink : sinks) {
         if (sink.started != bursts || sink.stopped != bursts) {
           throw new IllegalStateException(
               "a receiver got " + sink.started + " starts and " + sink.stopped + " stops in " + bursts + " bursts");
@@ -281,7 +312,7 @@ public class TypingBenchmark {
         seedClient.input();
       }
       samples++;
-      if (typist != null ? sinks[0].shows() : seedReceiver0.shows(TYPIST)) {
+      if (typist != null ? receiver0.shows() : seedReceiver0.shows(TYPIST)) {
         shownSamples++;
       }
       time.advanceMillis(KEYSTROKE_EVERY_MS);
