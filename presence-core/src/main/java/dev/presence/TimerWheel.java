@@ -89,6 +89,12 @@ final class TimerWheel {
         unlink(node);
         shard.size--;
       }
+      if (shard.size == 0 && shard.currentTick < tick - 1) {
+        // An empty shard skipped by the advances since it emptied: bring it up to date first, as an
+        // advance would have (nothing to cascade), or the next advance would stop at every cascade
+        // from its old tick to now.
+        shard.currentTick = Math.max(shard.currentTick, Math.min(tick - 1, advancedTo));
+      }
       node.deadlineTick = tick;
       shard.place(node);
       shard.size++;
@@ -175,6 +181,20 @@ final class TimerWheel {
     due.clear();
   }
 
+  /** Ticks at which the shards stopped to fire or cascade, in all; for tests. */
+  long stops() {
+    long stops = 0;
+    for (Shard shard : shards) {
+      shard.lock.lock();
+      try {
+        stops += shard.stops;
+      } finally {
+        shard.lock.unlock();
+      }
+    }
+    return stops;
+  }
+
   /** Scheduled nodes in all shards; for tests and stats. */
   long size() {
     long size = inOrder.size();
@@ -231,6 +251,8 @@ final class TimerWheel {
     /** The last tick processed: nodes at or before it have fired. */
     long currentTick;
     long size;
+    /** Ticks this shard stopped at (a bucket or a cascade), for tests: the work an advance did. */
+    long stops;
     /**
      * No node of this shard fires, and no cascade is due, before this tick: {@link #advance} skips
      * the shard without its lock while its target is earlier. Written under the lock; lowered by
@@ -281,6 +303,7 @@ final class TimerWheel {
       while (currentTick < stop) {
         long tick = nextWork(currentTick, stop);
         currentTick = tick;
+        stops++;
         if ((tick & (LEVEL0_SIZE - 1)) == 0) {
           cascade(tick);
         }

@@ -180,6 +180,30 @@ class TimerWheelTest {
   }
 
   @Test
+  void aShardIdleForLongCatchesUpWithoutStoppingAtEveryCascadeSinceItEmptied() {
+    // 16 shards at 1 ms, one node, then 30 days idle (2.6 G ticks, 2.5 M cascades): the first node
+    // scheduled afterwards must cost its shard one stop, not one per cascade since it emptied.
+    TimerWheel wheel = new TimerWheel(0, nanos(Duration.ofMillis(1)), 16);
+    Node first = new Node("first", 5);
+    wheel.schedule(first, nanos(Duration.ofMillis(10)));
+    advance(wheel, nanos(Duration.ofMillis(10)));
+    assertThat(first.firedAt).hasSize(1);
+    long idleUntil = nanos(Duration.ofDays(30));
+    advance(wheel, idleUntil);
+    long stopsBefore = wheel.stops();
+
+    Node late = new Node("late", 5);
+    wheel.schedule(late, idleUntil + nanos(Duration.ofMillis(5)));
+    advance(wheel, idleUntil + nanos(Duration.ofMillis(4)));
+    assertThat(late.firedAt).isEmpty();
+    advance(wheel, idleUntil + nanos(Duration.ofMillis(5)));
+
+    assertThat(late.firedAt).containsExactly(idleUntil + nanos(Duration.ofMillis(5)));
+    assertThat(wheel.stops() - stopsBefore).as("stops to fire the late node").isLessThanOrEqualTo(2);
+    assertThat(failures).isEmpty();
+  }
+
+  @Test
   void farDeadlinesCascadeDownAndFireExactly() {
     TimerWheel wheel = new TimerWheel(0, TICK, 1);
     List<Duration> offsets =
