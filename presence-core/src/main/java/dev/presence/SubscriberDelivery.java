@@ -217,25 +217,54 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   }
 
   /**
-   * Without the monitor: {@link #claimForTyping} for the common case, a receiver with nothing pending
-   * and no call in flight, at the cost of one CAS instead of a monitor's two. Returns false, having
-   * changed nothing, whenever the slow path is needed: a call in flight, the subscriber closed
-   * ({@link #CLOSED}), or something pending that must go first. The CAS acquires what was made pending
-   * before the flight last became idle (that store is a release), so the check after it is reliable;
-   * what is made pending while this holds the flight is picked up by {@link #afterCall}. Typing
-   * events of one channel are offered one fanout at a time (under its monitor), so this never
-   * overtakes an earlier event of the same channel.
+   * Without the monitor, on a fanout's thread (which holds the channel's monitor and maybe a user
+   * lock): {@link #claimForTyping} for the common case, a receiver with nothing pending and no call
+   * in flight, at the cost of one CAS instead of a monitor's two. Returns false whenever the slow path
+   * is needed: a call in flight, the subscriber closed ({@link #CLOSED}), or something pending that
+   * must go first (then the flight is given back, {@link #giveBack}). The CAS acquires what was made
+   * pending before the flight last became idle (that store is a release), so pending typing of this
+   * channel (queued behind a call, or put back after a rejection) is seen. What other threads queue
+   * meanwhile without that ordering is other channels' typing or a flush, which this event may
+   * overtake as any concurrent offer could; what they queue while this holds the flight is picked up
+   * when it ends. Typing events of one channel are offered one fanout at a time (under its monitor),
+   * so this never overtakes an earlier event of the same channel.
    */
   boolean claimForTypingUnlocked(List<TypingEvent> typingBatch) {
     if (flight != IDLE || !FLIGHT.compareAndSet(this, IDLE, CALL)) {
       return false;
     }
     if (flushWanted || hasTyping()) {
-      endCall(); // give the flight back as a call that sent nothing; the caller queues behind
+      giveBack(); // the caller queues behind what is pending
       return false;
     }
     inFlight(typingBatch);
     return true;
+  }
+
+  /**
+   * A lock-free claim found something pending and gives the flight back, having sent nothing. If it
+   * was marked meanwhile, this does what {@link #afterCall} does, except that it never calls the sink
+   * on this thread: a fanout's thread holds engine locks, and sinks are never called under them. A
+   * close notice goes to the executor ({@link #tellClosed}); what is due is dispatched, which hands it
+   * to the executor.
+   */
+  private void giveBack() {
+    if (FLIGHT.compareAndSet(this, CALL, IDLE)) {
+      return;
+    }
+    boolean more;
+    CloseReason notice;
+    synchronized (this) {
+      setFlight(closed ? CLOSED : IDLE);
+      more = !closed && (flushWanted || hasTyping());
+      notice = closeNotice;
+      closeNotice = null;
+    }
+    if (notice != null) {
+      tellClosed(notice);
+    } else if (more) {
+      dispatch(false);
+    }
   }
 
   /** By the flight's owner: the call is for one typing batch, counted by the caller. */
@@ -352,10 +381,12 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   }
 
   /**
-   * Under the monitor: sets {@link #flight} with a release store, not a volatile one. Every other
-   * access of it holds the monitor, is a CAS, or is the call that was handed out after this store
-   * (the executor orders them), and nothing read after it needs it to be visible first; so the full
-   * fence of a volatile store (one locked instruction per sink call) buys nothing.
+   * By the flight's owner, under the monitor: sets {@link #flight} with a release store, not a
+   * volatile one. Every other access of it holds the monitor, is a CAS (a claim, the end of a call),
+   * is the call that was handed out after this store (the executor orders them), or is a read that
+   * only decides whether to try a CAS ({@link #claimForTypingUnlocked}) or what to load ahead ({@link
+   * #touch}); and nothing read after it needs it to be visible first. So the full fence of a volatile
+   * store (one locked instruction per sink call) buys nothing.
    */
   private void setFlight(int value) {
     FLIGHT.setRelease(this, value);

@@ -354,7 +354,9 @@ final class Typing {
    */
   private void fanout(Channel channel, TypingEvent event, boolean publish) {
     RealSubscriber[] array = channel.watcherArray(publish);
-    int handed = 0; // calls of their own handed to the executor, counted once here
+    // Calls of their own handed to the executor, counted once here, after the fanout: on a pool a
+    // sink may get the event a few microseconds before the statistics count it.
+    int handed = 0;
     try {
       if (array != null) {
         if (array.length > 0) {

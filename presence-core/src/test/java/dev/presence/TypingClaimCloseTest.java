@@ -1,0 +1,87 @@
+package dev.presence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.reflect.Field;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A typing claim without the subscriber's monitor that finds something pending gives the flight
+ * back; if the subscriber closed in between, the sink is still told on the delivery executor, never
+ * on the fanout's thread, which holds the channel's monitor (found in review: it was told inline).
+ */
+@Timeout(30)
+class TypingClaimCloseTest {
+  @Test
+  @SuppressWarnings({"rawtypes", "unchecked", "serial"})
+  void aCloseBetweenTheClaimAndItsGiveBackIsToldOnTheDeliveryExecutor() throws Exception {
+    ExecutorService delivery = Executors.newSingleThreadExecutor(r -> new Thread(r, "delivery"));
+    try (Harness h = Harness.start(b -> b.deliveryExecutor(delivery))) {
+      AtomicReference<String> toldOn = new AtomicReference<>();
+      CountDownLatch told = new CountDownLatch(1);
+      PresenceSink sink =
+          new PresenceSink() {
+            @Override
+            public void onPresence(List<UserPresence> changes) {}
+
+            @Override
+            public void onTyping(List<TypingEvent> events) {}
+
+            @Override
+            public void onClosed(CloseReason reason) {
+              toldOn.set(Thread.currentThread().getName());
+              told.countDown();
+            }
+          };
+      RealSubscriber subscriber = (RealSubscriber) h.presence.subscribe("bob", sink);
+      Thread fanout = Thread.currentThread();
+      // Pending typing with the flight idle (as a rejected call leaves it). The claim's check of it is
+      // where the close gets in: after the claim read it, before the flight is given back.
+      LinkedHashMap pending =
+          new LinkedHashMap() {
+            boolean armed = true;
+
+            @Override
+            public boolean isEmpty() {
+              boolean empty = super.isEmpty();
+              if (armed && Thread.currentThread() == fanout) {
+                armed = false;
+                Thread closer = new Thread(() -> subscriber.closeBy(CloseReason.DISCONNECTED), "closer");
+                closer.start();
+                try {
+                  closer.join();
+                } catch (InterruptedException e) {
+                  throw new AssertionError(e);
+                }
+              }
+              return empty;
+            }
+          };
+      Field typing = Outbox.class.getDeclaredField("typing");
+      typing.setAccessible(true);
+      TypingEvent earlier = new TypingEvent("other", "carol", TypingEvent.Kind.STARTED, Instant.now());
+      synchronized (subscriber) {
+        typing.set(subscriber, pending);
+        subscriber.mergeTyping(Outbox.typingKey(earlier), earlier);
+      }
+
+      TypingEvent event = new TypingEvent("room", "alice", TypingEvent.Kind.STARTED, Instant.now());
+      boolean handed = subscriber.offerTyping(event, Outbox.typingKey(event), List.of(event), true);
+
+      assertThat(handed).as("the event went behind what was pending, and the subscriber closed").isFalse();
+      assertThat(told.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(toldOn.get()).as("the thread that told the sink").isEqualTo("delivery");
+    } finally {
+      delivery.shutdownNow();
+    }
+  }
+}
