@@ -273,6 +273,9 @@ public class TypingBenchmark {
           throw new IllegalStateException(
               "a receiver got " + sink.started + " starts and " + sink.stopped + " stops in " + bursts + " bursts");
         }
+        if (sink.events() > 6L * bursts) {
+          throw new IllegalStateException("a receiver got " + sink.events() + " events in " + bursts + " bursts (target: at most 6 each)");
+        }
       }
       if ((started + refreshed + stopped) > 6L * receivers * bursts || shownSamples != samples) {
         throw new IllegalStateException(
