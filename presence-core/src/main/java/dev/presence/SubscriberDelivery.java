@@ -154,6 +154,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
    * unless the last batch went out less than a flush interval ago: then it waits for the interval.
    */
   void dispatch(boolean flushDue) {
+    CloseReason rejectedNotice = null;
     List<TypingEvent> typingBatch = null;
     List<UserPresence> presenceBatch = null;
     boolean putOff = false;
@@ -163,37 +164,47 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
         flushScheduled = false; // the timer fired
       }
       if (closed) {
-        return;
-      }
-      // Claim the flight before taking anything: a typing claim without the monitor may race.
-      while (!FLIGHT.compareAndSet(this, IDLE, CALL)) {
-        if (markMore()) {
-          flushWanted |= flushDue; // and pending typing, if that is why this runs: the call's return sends it
+        // A close notice the executor rejected earlier waits for this timer (tellClosedFromAnyThread).
+        if (!flushDue || flight != CLOSED || closeNotice == null) {
           return;
         }
-      }
-      typingBatch = drainTyping();
-      if (flushDue || flushWanted) {
-        flushWanted = false;
-        long now = hub.ticker.read();
-        if (now - nextBatchAt < 0) {
-          putOff = armFlush();
-          putOffTo = nextBatchAt;
-        } else {
-          presenceBatch = hasPresence() ? collect(hub.publicView) : null;
-          if (presenceBatch != null) {
-            nextBatchAt = now + hub.flushNanos;
+        rejectedNotice = closeNotice;
+        closeNotice = null;
+      } else {
+        // Claim the flight before taking anything: a typing claim without the monitor may race.
+        while (!FLIGHT.compareAndSet(this, IDLE, CALL)) {
+          if (markMore()) {
+            flushWanted |= flushDue; // and pending typing, if that is why this runs: the call's return sends it
+            return;
           }
         }
+        typingBatch = drainTyping();
+        if (flushDue || flushWanted) {
+          flushWanted = false;
+          long now = hub.ticker.read();
+          if (now - nextBatchAt < 0) {
+            putOff = armFlush();
+            putOffTo = nextBatchAt;
+          } else {
+            presenceBatch = hasPresence() ? collect(hub.publicView) : null;
+            if (presenceBatch != null) {
+              nextBatchAt = now + hub.flushNanos;
+            }
+          }
+        }
+        typingInFlight = typingBatch;
+        presenceInFlight = presenceBatch;
+        countedByCaller = false;
+        if (typingBatch == null && presenceBatch == null) {
+          // Nothing to send. Last: once idle, a claim without the monitor may write the fields above.
+          // No CALL_MORE can have come meanwhile, as that takes the monitor.
+          setFlight(IDLE);
+        }
       }
-      typingInFlight = typingBatch;
-      presenceInFlight = presenceBatch;
-      countedByCaller = false;
-      if (typingBatch == null && presenceBatch == null) {
-        // Nothing to send. Last: once idle, a claim without the monitor may write the fields above.
-        // No CALL_MORE can have come meanwhile, as that takes the monitor.
-        setFlight(IDLE);
-      }
+    }
+    if (rejectedNotice != null) {
+      tellClosed(rejectedNotice); // on the timer thread, which holds no engine lock: here if rejected again
+      return;
     }
     if (putOff) {
       hub.scheduleFlushAt(this, putOffTo);
@@ -203,6 +214,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     }
     hand(typingBatch, presenceBatch);
   }
+
 
   /**
    * Under the monitor: if nothing is pending, wanted or in flight, takes the sink's next call for
@@ -261,7 +273,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       closeNotice = null;
     }
     if (notice != null) {
-      tellClosed(notice);
+      tellClosedFromAnyThread(notice);
     } else if (more) {
       dispatch(false);
     }
@@ -324,8 +336,9 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       setFlight(closed ? CLOSED : IDLE);
     }
     if (notice != null) {
-      // Closed while this rejected call was "in flight": tell it here, once.
-      GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
+      // Closed while this rejected call was "in flight": tell it once, never on this thread, which
+      // may be a fanout's holding engine locks.
+      tellClosedFromAnyThread(notice);
     }
     return retry;
   }
@@ -436,13 +449,37 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     }
   }
 
-  /** With no lock held: tells the sink why the subscriber closed, on the delivery executor. */
+  /**
+   * With no engine lock held: tells the sink why the subscriber closed, on the delivery executor, or
+   * here if it rejects (a saturated pool, or one the closing engine stopped): here rather than never.
+   */
   void tellClosed(CloseReason reason) {
     try {
       hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId()));
     } catch (RejectedExecutionException e) {
-      // The pool is gone (engine closing): tell it here rather than never.
       GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
     }
+  }
+
+  /**
+   * On a thread that may hold engine locks (a fanout's), with the flight {@link #CLOSED}: tells the
+   * sink why the subscriber closed on the delivery executor; if it rejects, the flush timer tells it
+   * later from the timer thread ({@link #dispatch}), which holds none. Only a closing engine, whose
+   * timers may not fire again, tells it here.
+   */
+  private void tellClosedFromAnyThread(CloseReason reason) {
+    try {
+      hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId()));
+      return;
+    } catch (RejectedExecutionException e) {
+      if (hub.engineClosed()) {
+        GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
+        return;
+      }
+    }
+    synchronized (this) {
+      closeNotice = reason; // free: the flight is closed, so no call will pick it up
+    }
+    hub.scheduleFlushAt(this, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
   }
 }

@@ -94,6 +94,7 @@ final class TimerWheel {
         // advance would have (nothing to cascade), or the next advance would stop at every cascade
         // from its old tick to now.
         shard.currentTick = Math.max(shard.currentTick, Math.min(tick - 1, advancedTo));
+        java.util.Arrays.fill(shard.occupied, 0L); // bits cancels left: read in a later round, each would cost a stop
       }
       node.deadlineTick = tick;
       shard.place(node);
@@ -296,6 +297,7 @@ final class TimerWheel {
     boolean advanceTo(long target, List<TimerNode> due, int maxTicks) {
       if (size == 0) {
         currentTick = Math.max(currentTick, target);
+        java.util.Arrays.fill(occupied, 0L); // every bucket is empty
         wakeTick = Long.MAX_VALUE;
         return false;
       }

@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,15 +20,32 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A typing claim without the subscriber's monitor that finds something pending gives the flight
  * back; if the subscriber closed in between, the sink is still told on the delivery executor, never
- * on the fanout's thread, which holds the channel's monitor (found in review: it was told inline).
+ * on the fanout's thread, which holds the channel's monitor: not even when the executor rejects it,
+ * when the flush timer tells it later (both found in review: it was told inline).
  */
 @Timeout(30)
 class TypingClaimCloseTest {
   @Test
-  @SuppressWarnings({"rawtypes", "unchecked", "serial"})
   void aCloseBetweenTheClaimAndItsGiveBackIsToldOnTheDeliveryExecutor() throws Exception {
+    closeBetweenClaimAndGiveBack(false);
+  }
+
+  @Test
+  void aCloseNoticeTheExecutorRejectsIsToldByTheFlushTimerNotOnTheFanoutsThread() throws Exception {
+    closeBetweenClaimAndGiveBack(true);
+  }
+
+  @SuppressWarnings({"rawtypes", "unchecked", "serial"})
+  private void closeBetweenClaimAndGiveBack(boolean rejectFromTheClose) throws Exception {
     ExecutorService delivery = Executors.newSingleThreadExecutor(r -> new Thread(r, "delivery"));
-    try (Harness h = Harness.start(b -> b.deliveryExecutor(delivery))) {
+    AtomicBoolean rejecting = new AtomicBoolean();
+    Executor saturable = task -> {
+      if (rejecting.get()) {
+        throw new RejectedExecutionException("saturated");
+      }
+      delivery.execute(task);
+    };
+    try (Harness h = Harness.start(b -> b.deliveryExecutor(saturable))) {
       AtomicReference<String> toldOn = new AtomicReference<>();
       CountDownLatch told = new CountDownLatch(1);
       PresenceSink sink =
@@ -56,6 +76,7 @@ class TypingClaimCloseTest {
               if (armed && Thread.currentThread() == fanout) {
                 armed = false;
                 Thread closer = new Thread(() -> subscriber.closeBy(CloseReason.DISCONNECTED), "closer");
+                rejecting.set(rejectFromTheClose); // a bounded pool saturated from here on
                 closer.start();
                 try {
                   closer.join();
@@ -75,9 +96,20 @@ class TypingClaimCloseTest {
       }
 
       TypingEvent event = new TypingEvent("room", "alice", TypingEvent.Kind.STARTED, Instant.now());
-      boolean handed = subscriber.offerTyping(event, Outbox.typingKey(event), List.of(event), true);
+      Object channelMonitor = new Object();
+      boolean handed;
+      synchronized (channelMonitor) { // as the fanout holds it
+        handed = subscriber.offerTyping(event, Outbox.typingKey(event), List.of(event), true);
+        if (rejectFromTheClose) {
+          assertThat(told.getCount()).as("not told on the fanout's thread").isOne();
+        }
+      }
 
       assertThat(handed).as("the event went behind what was pending, and the subscriber closed").isFalse();
+      if (rejectFromTheClose) {
+        rejecting.set(false); // the pool has room again by the time the flush timer tries
+        h.time.advance(java.time.Duration.ofSeconds(2));
+      }
       assertThat(told.await(5, TimeUnit.SECONDS)).isTrue();
       assertThat(toldOn.get()).as("the thread that told the sink").isEqualTo("delivery");
     } finally {
