@@ -164,19 +164,13 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
         flushScheduled = false; // the timer fired
       }
       if (closed) {
-        // A close notice the executor rejected earlier waits for this timer (tellClosedFromAnyThread).
-        if (!flushDue || flight != CLOSED || closeNotice == null) {
+        rejectedNotice = rejectedNotice(flushDue);
+        if (rejectedNotice == null) {
           return;
         }
-        rejectedNotice = closeNotice;
-        closeNotice = null;
       } else {
-        // Claim the flight before taking anything: a typing claim without the monitor may race.
-        while (!FLIGHT.compareAndSet(this, IDLE, CALL)) {
-          if (markMore()) {
-            flushWanted |= flushDue; // and pending typing, if that is why this runs: the call's return sends it
-            return;
-          }
+        if (!claimOrMark(flushDue)) {
+          return; // a call is in flight: its return sends what is due
         }
         typingBatch = drainTyping();
         if (flushDue || flushWanted) {
@@ -215,6 +209,34 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     hand(typingBatch, presenceBatch);
   }
 
+
+  /**
+   * Under the monitor, before taking anything to send: claims the flight (a CAS, since a typing claim
+   * without the monitor may race), or, if a call is in flight, marks it so that its return sends what
+   * is due. Returns whether this claimed it.
+   */
+  private boolean claimOrMark(boolean flushDue) {
+    while (!FLIGHT.compareAndSet(this, IDLE, CALL)) {
+      if (markMore()) {
+        flushWanted |= flushDue; // and pending typing, if that is why this runs: the call's return sends it
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Under the monitor, closed: a close notice the executor rejected earlier, which waits for this
+   * flush timer ({@link #tellClosedFromAnyThread}), taken; or null.
+   */
+  private CloseReason rejectedNotice(boolean flushDue) {
+    if (!flushDue || flight != CLOSED || closeNotice == null) {
+      return null;
+    }
+    CloseReason notice = closeNotice;
+    closeNotice = null;
+    return notice;
+  }
 
   /**
    * Under the monitor: if nothing is pending, wanted or in flight, takes the sink's next call for
