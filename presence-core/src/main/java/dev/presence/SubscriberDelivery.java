@@ -209,7 +209,6 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     hand(typingBatch, presenceBatch);
   }
 
-
   /**
    * Under the monitor, before taking anything to send: claims the flight (a CAS, since a typing claim
    * without the monitor may race), or, if a call is in flight, marks it so that its return sends what
