@@ -154,7 +154,6 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
    * unless the last batch went out less than a flush interval ago: then it waits for the interval.
    */
   void dispatch(boolean flushDue) {
-    CloseReason rejectedNotice = null;
     List<TypingEvent> typingBatch = null;
     List<UserPresence> presenceBatch = null;
     boolean putOff = false;
@@ -163,42 +162,31 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       if (flushDue) {
         flushScheduled = false; // the timer fired
       }
-      if (closed) {
-        rejectedNotice = rejectedNotice(flushDue);
-        if (rejectedNotice == null) {
-          return;
-        }
-      } else {
-        if (!claimOrMark(flushDue)) {
-          return; // a call is in flight: its return sends what is due
-        }
-        typingBatch = drainTyping();
-        if (flushDue || flushWanted) {
-          flushWanted = false;
-          long now = hub.ticker.read();
-          if (now - nextBatchAt < 0) {
-            putOff = armFlush();
-            putOffTo = nextBatchAt;
-          } else {
-            presenceBatch = hasPresence() ? collect(hub.publicView) : null;
-            if (presenceBatch != null) {
-              nextBatchAt = now + hub.flushNanos;
-            }
+      if (closed || !claimOrMark(flushDue)) {
+        return; // closed, or a call is in flight: its return sends what is due
+      }
+      typingBatch = drainTyping();
+      if (flushDue || flushWanted) {
+        flushWanted = false;
+        long now = hub.ticker.read();
+        if (now - nextBatchAt < 0) {
+          putOff = armFlush();
+          putOffTo = nextBatchAt;
+        } else {
+          presenceBatch = hasPresence() ? collect(hub.publicView) : null;
+          if (presenceBatch != null) {
+            nextBatchAt = now + hub.flushNanos;
           }
         }
-        typingInFlight = typingBatch;
-        presenceInFlight = presenceBatch;
-        countedByCaller = false;
-        if (typingBatch == null && presenceBatch == null) {
-          // Nothing to send. Last: once idle, a claim without the monitor may write the fields above.
-          // No CALL_MORE can have come meanwhile, as that takes the monitor.
-          setFlight(IDLE);
-        }
       }
-    }
-    if (rejectedNotice != null) {
-      tellClosed(rejectedNotice); // on the timer thread, which holds no engine lock: here if rejected again
-      return;
+      typingInFlight = typingBatch;
+      presenceInFlight = presenceBatch;
+      countedByCaller = false;
+      if (typingBatch == null && presenceBatch == null) {
+        // Nothing to send. Last: once idle, a claim without the monitor may write the fields above.
+        // No CALL_MORE can have come meanwhile, as that takes the monitor.
+        setFlight(IDLE);
+      }
     }
     if (putOff) {
       hub.scheduleFlushAt(this, putOffTo);
@@ -222,19 +210,6 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       }
     }
     return true;
-  }
-
-  /**
-   * Under the monitor, closed: a close notice the executor rejected earlier, which waits for this
-   * flush timer ({@link #tellClosedFromAnyThread}), taken; or null.
-   */
-  private CloseReason rejectedNotice(boolean flushDue) {
-    if (!flushDue || flight != CLOSED || closeNotice == null) {
-      return null;
-    }
-    CloseReason notice = closeNotice;
-    closeNotice = null;
-    return notice;
   }
 
   /**
@@ -276,10 +251,10 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
 
   /**
    * A lock-free claim found something pending and gives the flight back, having sent nothing. If it
-   * was marked meanwhile, this does what {@link #afterCall} does, except that it never calls the sink
-   * on this thread: a fanout's thread holds engine locks, and sinks are never called under them. A
-   * close notice goes to the executor ({@link #tellClosed}); what is due is dispatched, which hands it
-   * to the executor.
+   * was marked meanwhile, this does what {@link #afterCall} does, except that it does not call the
+   * sink on this thread, a fanout's, which holds engine locks: a close notice goes to the executor
+   * ({@link #tellClosed}; told here only if the executor rejects it, as {@link #takeBack} does), and
+   * what is due is dispatched, which hands it to the executor.
    */
   private void giveBack() {
     if (FLIGHT.compareAndSet(this, CALL, IDLE)) {
@@ -294,7 +269,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       closeNotice = null;
     }
     if (notice != null) {
-      tellClosedFromAnyThread(notice);
+      tellClosed(notice);
     } else if (more) {
       dispatch(false);
     }
@@ -357,9 +332,8 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       setFlight(closed ? CLOSED : IDLE);
     }
     if (notice != null) {
-      // Closed while this rejected call was "in flight": tell it once, never on this thread, which
-      // may be a fanout's holding engine locks.
-      tellClosedFromAnyThread(notice);
+      // Closed while this rejected call was "in flight": tell it here, once.
+      GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
     }
     return retry;
   }
@@ -471,8 +445,11 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   }
 
   /**
-   * With no engine lock held: tells the sink why the subscriber closed, on the delivery executor, or
-   * here if it rejects (a saturated pool, or one the closing engine stopped): here rather than never.
+   * Tells the sink why the subscriber closed, on the delivery executor, or here if it rejects (a
+   * saturated pool, or one the closing engine stopped): here rather than never. Only then may the
+   * sink be told on a thread that holds engine locks (a fanout's giving a claim back, a close under
+   * a user lock); deferring it to the timer thread instead must survive the close's own cancel of the
+   * flush timer and an engine closing meanwhile, which it does not yet.
    */
   void tellClosed(CloseReason reason) {
     try {
@@ -480,27 +457,5 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
     } catch (RejectedExecutionException e) {
       GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
     }
-  }
-
-  /**
-   * On a thread that may hold engine locks (a fanout's), with the flight {@link #CLOSED}: tells the
-   * sink why the subscriber closed on the delivery executor; if it rejects, the flush timer tells it
-   * later from the timer thread ({@link #dispatch}), which holds none. Only a closing engine, whose
-   * timers may not fire again, tells it here.
-   */
-  private void tellClosedFromAnyThread(CloseReason reason) {
-    try {
-      hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId()));
-      return;
-    } catch (RejectedExecutionException e) {
-      if (hub.engineClosed()) {
-        GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
-        return;
-      }
-    }
-    synchronized (this) {
-      closeNotice = reason; // free: the flight is closed, so no call will pick it up
-    }
-    hub.scheduleFlushAt(this, hub.ticker.read() + Math.max(hub.flushNanos, REJECTED_RETRY_NANOS));
   }
 }

@@ -56,11 +56,6 @@ final class SubscriptionHub {
   private final TimerWheel wheel;
   private final GuardedBus bus;
   private final RunState run;
-
-  /** Whether the engine is closing or closed: its timers may no longer fire. */
-  boolean engineClosed() {
-    return run.closed;
-  }
   /** User id → the edges of the subscribers that watch it directly. */
   private final ConcurrentHashMap<String, Audience> directWatchers = new ConcurrentHashMap<>();
   /**
