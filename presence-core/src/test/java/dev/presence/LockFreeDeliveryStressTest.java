@@ -30,7 +30,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class LockFreeDeliveryStressTest {
   private static final int WATCHERS = 60;
-  private static final int CHANGES = 2_000;
+  /**
+   * Odd: each target ends idle, unlike its snapshot, so every watcher must get at least one batch even
+   * if the clock thread gets no turn while the changes run (with an even count they could all cancel
+   * out unseen, and "the stream ran" was then a matter of scheduling: it failed once on a loaded machine).
+   */
+  private static final int CHANGES = 2_001;
   private static final List<String> TARGETS = List.of("t0", "t1", "t2");
 
   @Test
@@ -168,13 +173,18 @@ class LockFreeDeliveryStressTest {
         threads.shutdownNow();
       }
       for (CheckingSink sink : receivers) {
-        sink.awaitTypingStopped(typists);
+        sink.awaitTypingStopped();
       }
+      // A receiver whose calls lag may get none of a typist's bursts: a start and its stop that are
+      // both pending cancel out, which is right (it never showed them). What every receiver must end
+      // with is no indicator on; and the stream must have run.
+      Set<String> seen = new HashSet<>();
       for (CheckingSink sink : receivers) {
         assertThat(sink.violations()).isEmpty();
-        assertThat(sink.lastTyping()).as("every burst ended at every receiver").containsOnlyKeys(typists);
-        assertThat(sink.lastTyping().values()).containsOnly(TypingEvent.Kind.STOPPED);
+        assertThat(sink.lastTyping().values()).as("every burst ended at every receiver").containsOnly(TypingEvent.Kind.STOPPED);
+        seen.addAll(sink.lastTyping().keySet());
       }
+      assertThat(seen).as("typists some receiver saw").containsExactlyInAnyOrderElementsOf(typists);
     } finally {
       delivery.shutdownNow();
     }
@@ -429,11 +439,14 @@ class LockFreeDeliveryStressTest {
       }
     }
 
-    /** Waits, woken by each call, at most ten seconds, until each typist's last event here is a stop. */
-    synchronized void awaitTypingStopped(List<String> typists) throws InterruptedException {
+    /**
+     * Waits, woken by each call, at most ten seconds, until every typist's last event here is a stop
+     * (a typist whose bursts all cancelled out while this sink's calls lagged is never seen here).
+     */
+    synchronized void awaitTypingStopped() throws InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (deadline - System.nanoTime() > 0
-          && !typists.stream().allMatch(t -> lastTyping.get(t) == TypingEvent.Kind.STOPPED)) {
+          && !lastTyping.values().stream().allMatch(kind -> kind == TypingEvent.Kind.STOPPED)) {
         TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
       }
     }
