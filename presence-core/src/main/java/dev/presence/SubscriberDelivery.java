@@ -257,21 +257,8 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
    * what is due is dispatched, which hands it to the executor.
    */
   private void giveBack() {
-    if (FLIGHT.compareAndSet(this, CALL, IDLE)) {
-      return;
-    }
-    boolean more;
-    CloseReason notice;
-    synchronized (this) {
-      setFlight(closed ? CLOSED : IDLE);
-      more = !closed && (flushWanted || hasTyping());
-      notice = closeNotice;
-      closeNotice = null;
-    }
-    if (notice != null) {
-      tellClosed(notice);
-    } else if (more) {
-      dispatch(false);
+    if (!FLIGHT.compareAndSet(this, CALL, IDLE)) {
+      endMarkedFlight(false);
     }
   }
 
@@ -373,6 +360,15 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
 
   /** The call returned and {@link #markMore} was called meanwhile: sends what is due, or tells the close. */
   private void afterCall() {
+    endMarkedFlight(true);
+  }
+
+  /**
+   * By the flight's owner, after {@link #markMore} marked it: ends the flight under the monitor, then
+   * tells the close notice (on this thread if {@code onThisThread}, a delivery thread's; otherwise
+   * through the executor) or dispatches what is due.
+   */
+  private void endMarkedFlight(boolean onThisThread) {
     boolean more;
     CloseReason notice;
     synchronized (this) {
@@ -382,7 +378,11 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       closeNotice = null;
     }
     if (notice != null) {
-      GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
+      if (onThisThread) {
+        GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
+      } else {
+        tellClosed(notice);
+      }
     } else if (more) {
       dispatch(false);
     }

@@ -184,30 +184,25 @@ final class TimerWheel {
 
   /** Ticks at which the shards stopped to fire or cascade, in all; for tests. */
   long stops() {
-    long stops = 0;
-    for (Shard shard : shards) {
-      shard.lock.lock();
-      try {
-        stops += shard.stops;
-      } finally {
-        shard.lock.unlock();
-      }
-    }
-    return stops;
+    return sumOverShards(shard -> shard.stops);
   }
 
   /** Scheduled nodes in all shards; for tests and stats. */
   long size() {
-    long size = inOrder.size();
+    return inOrder.size() + sumOverShards(shard -> shard.size);
+  }
+
+  private long sumOverShards(java.util.function.ToLongFunction<Shard> field) {
+    long sum = 0;
     for (Shard shard : shards) {
       shard.lock.lock();
       try {
-        size += shard.size;
+        sum += field.applyAsLong(shard);
       } finally {
         shard.lock.unlock();
       }
     }
-    return size;
+    return sum;
   }
 
   private static void unlink(TimerNode node) {

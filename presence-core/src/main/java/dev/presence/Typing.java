@@ -358,22 +358,20 @@ final class Typing {
     // sink may get the event a few microseconds before the statistics count it.
     int handed = 0;
     try {
-      if (array != null) {
-        if (array.length > 0) {
-          String key = Outbox.typingKey(event);
-          List<TypingEvent> alone = List.of(event); // immutable: one batch shared by every receiver
+      if (array == null || array.length > 0) {
+        String key = Outbox.typingKey(event);
+        List<TypingEvent> alone = List.of(event); // immutable: one batch shared by every receiver
+        if (array != null) {
           for (RealSubscriber watcher : array) {
             if (offerTo(watcher, event, key, alone, publish)) {
               handed++;
             }
           }
-        }
-      } else {
-        String key = Outbox.typingKey(event);
-        List<TypingEvent> alone = List.of(event);
-        for (RealSubscriber watcher : channel.watchers) {
-          if (offerTo(watcher, event, key, alone, false)) {
-            handed++;
+        } else {
+          for (RealSubscriber watcher : channel.watchers) {
+            if (offerTo(watcher, event, key, alone, false)) {
+              handed++;
+            }
           }
         }
       }

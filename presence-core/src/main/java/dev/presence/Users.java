@@ -42,8 +42,6 @@ final class Users {
    */
   final DeviceTable devices = new DeviceTable();
 
-  Users() {}
-
   /** The entry of a user, or null; no lock. */
   UserEntry get(String userId) {
     return byId.get(IdTable.hash(userId), userId, null);
