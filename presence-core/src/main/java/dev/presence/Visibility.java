@@ -30,7 +30,7 @@ final class Visibility {
     String target = record.userId();
     if (watcher.equals(target)) {
       UserPresence shown = record.presence();
-      return new UserPresence(target, record.selfState(), record.customText(), shown.lastSeen(), shown.version());
+      return new UserPresence(target, record.selfState(), record.customText(), shown.lastSeenMillis(), shown.version());
     }
     if (!canSeeOther(watcher, target)) {
       return UserPresence.unknown(target);

@@ -4,8 +4,8 @@ import dev.presence.LimitExceededException;
 import dev.presence.PresenceState;
 import dev.presence.StatusMode;
 import dev.presence.UserPresence;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -17,30 +17,27 @@ import org.jspecify.annotations.Nullable;
  * <p>Immutable and thread-safe. {@link #apply} holds the one definition of how a mutation changes a
  * record, so every store implementation shares the same semantics; the compatibility kit checks it.
  *
- * @param userId the user
- * @param devices the user's recorded devices (connected or in grace) on every node
- * @param mode the status the user chose
- * @param customText the user's status text, or null
- * @param statusExpiresAtMillis wall time at which the chosen status lapses; 0 for never
- * @param statusSetAtMillis wall time at which the chosen status was set; 0 if it never was. After the
- *     store lost its data, nodes re-assert the statuses they know and the newest one wins.
- * @param selfState what the user's own devices see: the aggregate ignoring invisibility
- * @param presence what everyone else sees, with the version
- * @param lastLeftMillis the latest moment, in epoch milliseconds, at which a device removed since
- *     the user last had none was still connected; 0 if none was removed since. When the last device
- *     goes, this (not the time of the last removal) is the user's last seen, so devices leaving in
- *     any order, on any node, give the same answer.
+ * <p>A value class with the accessors a record would have, not a record: a store keeps one of these
+ * per user for as long as the user is known, so it holds its devices without a list object and its
+ * two states as ordinals (56 bytes, against 88 for the record with its one-device list;
+ * BENCHMARKS.md, "Memory"). {@link #devices()} makes an immutable list when asked. Two records are
+ * equal when every component is.
  */
-public record UserRecord(
-    String userId,
-    List<DeviceRecord> devices,
-    StatusMode mode,
-    @Nullable String customText,
-    long statusExpiresAtMillis,
-    long statusSetAtMillis,
-    PresenceState selfState,
-    UserPresence presence,
-    long lastLeftMillis) {
+public final class UserRecord {
+  private static final DeviceRecord[] NO_DEVICES = new DeviceRecord[0];
+  private static final StatusMode[] MODES = StatusMode.values();
+  private static final PresenceState[] STATES = PresenceState.values();
+
+  private final String userId;
+  /** Null (no device), the one {@link DeviceRecord}, or a {@code DeviceRecord[]} of two or more. */
+  private final @Nullable Object devices;
+  private final @Nullable String customText;
+  private final UserPresence presence;
+  private final long statusExpiresAtMillis;
+  private final long statusSetAtMillis;
+  private final long lastLeftMillis;
+  private final byte mode;
+  private final byte selfState;
 
   /**
    * Creates a record.
@@ -55,20 +52,241 @@ public record UserRecord(
    * @param selfState what the user's own devices see: the aggregate ignoring invisibility
    * @param presence what everyone else sees, with the version
    * @param lastLeftMillis the latest moment, in epoch milliseconds, at which a device removed since
-   *     the user last had none was still connected; 0 if none was removed since
-   * @throws NullPointerException if a reference other than {@code customText} is null
+   *     the user last had none was still connected; 0 if none was removed since. When the last
+   *     device goes, this (not the time of the last removal) is the user's last seen, so devices
+   *     leaving in any order, on any node, give the same answer.
+   * @throws NullPointerException if a reference other than {@code customText} is null, or
+   *     {@code devices} holds a null
    * @throws IllegalArgumentException if {@code presence} belongs to another user
    */
-  public UserRecord {
-    Objects.requireNonNull(userId, "userId");
-    devices = List.copyOf(devices);
-    Objects.requireNonNull(mode, "mode");
-    Objects.requireNonNull(selfState, "selfState");
-    Objects.requireNonNull(presence, "presence");
+  public UserRecord(
+      String userId,
+      List<DeviceRecord> devices,
+      StatusMode mode,
+      @Nullable String customText,
+      long statusExpiresAtMillis,
+      long statusSetAtMillis,
+      PresenceState selfState,
+      UserPresence presence,
+      long lastLeftMillis) {
+    this(
+        userId,
+        packed(Objects.requireNonNull(devices, "devices").toArray(NO_DEVICES)),
+        mode,
+        customText,
+        statusExpiresAtMillis,
+        statusSetAtMillis,
+        selfState,
+        presence,
+        lastLeftMillis);
+  }
+
+  /** {@code devices} as packed: null, one {@code DeviceRecord}, or an array of two or more, checked. */
+  private UserRecord(
+      String userId,
+      @Nullable Object devices,
+      StatusMode mode,
+      @Nullable String customText,
+      long statusExpiresAtMillis,
+      long statusSetAtMillis,
+      PresenceState selfState,
+      UserPresence presence,
+      long lastLeftMillis) {
+    this.userId = Objects.requireNonNull(userId, "userId");
+    this.devices = devices;
+    this.mode = (byte) Objects.requireNonNull(mode, "mode").ordinal();
+    this.customText = customText;
+    this.statusExpiresAtMillis = statusExpiresAtMillis;
+    this.statusSetAtMillis = statusSetAtMillis;
+    this.selfState = (byte) Objects.requireNonNull(selfState, "selfState").ordinal();
+    this.presence = Objects.requireNonNull(presence, "presence");
+    this.lastLeftMillis = lastLeftMillis;
     if (!presence.userId().equals(userId)) {
       throw new IllegalArgumentException(
           "presence of " + presence.userId() + " in the record of " + userId);
     }
+  }
+
+  /** A copied array of devices in packed form; its elements checked for null. */
+  private static @Nullable Object packed(DeviceRecord[] devices) {
+    for (DeviceRecord device : devices) {
+      Objects.requireNonNull(device, "a device is null");
+    }
+    return switch (devices.length) {
+      case 0 -> null;
+      case 1 -> devices[0];
+      default -> devices;
+    };
+  }
+
+  /**
+   * The user.
+   *
+   * @return the user's id
+   */
+  public String userId() {
+    return userId;
+  }
+
+  /**
+   * The user's recorded devices (connected or in grace) on every node. Makes a new immutable list on
+   * each call.
+   *
+   * @return the devices, in the order they were recorded
+   */
+  public List<DeviceRecord> devices() {
+    Object current = devices;
+    if (current == null) {
+      return List.of();
+    }
+    return current instanceof DeviceRecord only ? List.of(only) : List.of((DeviceRecord[]) current);
+  }
+
+  /**
+   * How many devices are recorded.
+   *
+   * @return the number of {@link #devices()}
+   */
+  public int deviceCount() {
+    Object current = devices;
+    if (current == null) {
+      return 0;
+    }
+    return current instanceof DeviceRecord ? 1 : ((DeviceRecord[]) current).length;
+  }
+
+  /**
+   * The status the user chose.
+   *
+   * @return the mode
+   */
+  public StatusMode mode() {
+    return MODES[mode];
+  }
+
+  /**
+   * The user's status text.
+   *
+   * @return the text, or null
+   */
+  public @Nullable String customText() {
+    return customText;
+  }
+
+  /**
+   * Wall time at which the chosen status lapses.
+   *
+   * @return epoch milliseconds; 0 for never
+   */
+  public long statusExpiresAtMillis() {
+    return statusExpiresAtMillis;
+  }
+
+  /**
+   * Wall time at which the chosen status was set. After the store lost its data, nodes re-assert
+   * the statuses they know and the newest one wins.
+   *
+   * @return epoch milliseconds; 0 if it never was
+   */
+  public long statusSetAtMillis() {
+    return statusSetAtMillis;
+  }
+
+  /**
+   * What the user's own devices see: the aggregate ignoring invisibility.
+   *
+   * @return the state
+   */
+  public PresenceState selfState() {
+    return STATES[selfState];
+  }
+
+  /**
+   * What everyone else sees, with the version.
+   *
+   * @return the aggregate others see
+   */
+  public UserPresence presence() {
+    return presence;
+  }
+
+  /**
+   * The latest moment at which a device removed since the user last had none was still connected.
+   *
+   * @return epoch milliseconds; 0 if none was removed since
+   */
+  public long lastLeftMillis() {
+    return lastLeftMillis;
+  }
+
+  /**
+   * Whether {@code other} is a record with equal components.
+   *
+   * @param other any object, or null
+   * @return true if every component is equal
+   */
+  @Override
+  public boolean equals(@Nullable Object other) {
+    if (other == this) {
+      return true;
+    }
+    return other instanceof UserRecord that
+        && userId.equals(that.userId)
+        && mode == that.mode
+        && selfState == that.selfState
+        && statusExpiresAtMillis == that.statusExpiresAtMillis
+        && statusSetAtMillis == that.statusSetAtMillis
+        && lastLeftMillis == that.lastLeftMillis
+        && Objects.equals(customText, that.customText)
+        && presence.equals(that.presence)
+        && devices().equals(that.devices());
+  }
+
+  /**
+   * A hash of every component, consistent with {@link #equals}.
+   *
+   * @return the hash
+   */
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        userId,
+        devices(),
+        mode(),
+        customText,
+        statusExpiresAtMillis,
+        statusSetAtMillis,
+        selfState(),
+        presence,
+        lastLeftMillis);
+  }
+
+  /**
+   * Every component, as a record would show them.
+   *
+   * @return a description for logs and test failures
+   */
+  @Override
+  public String toString() {
+    return "UserRecord[userId="
+        + userId
+        + ", devices="
+        + devices()
+        + ", mode="
+        + mode()
+        + ", customText="
+        + customText
+        + ", statusExpiresAtMillis="
+        + statusExpiresAtMillis
+        + ", statusSetAtMillis="
+        + statusSetAtMillis
+        + ", selfState="
+        + selfState()
+        + ", presence="
+        + presence
+        + ", lastLeftMillis="
+        + lastLeftMillis
+        + "]";
   }
 
   /**
@@ -117,12 +335,33 @@ public record UserRecord(
    * @return its record, or null if the user has no such device
    */
   public @Nullable DeviceRecord device(String deviceId) {
-    for (DeviceRecord device : devices) {
-      if (device.deviceId().equals(deviceId)) {
-        return device;
+    Object current = devices;
+    if (current instanceof DeviceRecord only) {
+      return only.deviceId().equals(deviceId) ? only : null;
+    }
+    if (current != null) {
+      for (DeviceRecord device : (DeviceRecord[]) current) {
+        if (device.deviceId().equals(deviceId)) {
+          return device;
+        }
       }
     }
     return null;
+  }
+
+  /** The devices of a packed form as an array; the packed array itself (not to be written to) if several. */
+  private static DeviceRecord[] array(@Nullable Object packed) {
+    if (packed == null) {
+      return NO_DEVICES;
+    }
+    return packed instanceof DeviceRecord only ? new DeviceRecord[] {only} : (DeviceRecord[]) packed;
+  }
+
+  private static int count(@Nullable Object packed) {
+    if (packed == null) {
+      return 0;
+    }
+    return packed instanceof DeviceRecord ? 1 : ((DeviceRecord[]) packed).length;
   }
 
   /**
@@ -140,7 +379,8 @@ public record UserRecord(
   public UserRecord apply(StoreMutation mutation, AggregationPolicy policy) {
     Objects.requireNonNull(mutation, "mutation");
     Objects.requireNonNull(policy, "policy");
-    List<DeviceRecord> newDevices = devices;
+    Object newDevices = devices;
+    StatusMode mode = mode();
     StatusMode newMode = mode;
     String newText = customText;
     long newExpiry = statusExpiresAtMillis;
@@ -179,21 +419,23 @@ public record UserRecord(
       return this;
     }
     long newLastLeft = lastLeftMillis;
-    if (devices.isEmpty() && !newDevices.isEmpty()) {
+    int count = count(devices);
+    int newCount = count(newDevices);
+    if (count == 0 && newCount != 0) {
       newLastLeft = 0; // back: what left before no longer says when the user was last here
-    } else if (newDevices.size() < devices.size()) {
+    } else if (newCount < count) {
       newLastLeft = Math.max(lastLeftMillis, mutation.atMillis());
     }
     PresenceState newSelf =
         Objects.requireNonNull(
-            policy.aggregate(newMode == StatusMode.DND ? StatusMode.DND : StatusMode.AUTO, newDevices),
+            policy.aggregate(newMode == StatusMode.DND ? StatusMode.DND : StatusMode.AUTO, List.of(array(newDevices))),
             "the aggregation policy returned null");
     PresenceState visible = newMode == StatusMode.INVISIBLE ? PresenceState.OFFLINE : newSelf;
     String visibleText = newMode == StatusMode.INVISIBLE ? null : newText;
     UserPresence newPresence = presence;
     if (visible != presence.state() || !Objects.equals(visibleText, presence.customText())) {
-      long since = newDevices.isEmpty() && newDevices != devices ? newLastLeft : mutation.atMillis();
-      Instant lastSeen = visible != presence.state() ? Instant.ofEpochMilli(since) : presence.lastSeen();
+      long since = newCount == 0 && newDevices != devices ? newLastLeft : mutation.atMillis();
+      long lastSeen = visible != presence.state() ? since : presence.lastSeenMillis();
       newPresence =
           new UserPresence(userId, visible, visibleText, lastSeen, presence.version() + 1);
     }
@@ -201,12 +443,14 @@ public record UserRecord(
         userId, newDevices, newMode, newText, newExpiry, newSetAt, newSelf, newPresence, newLastLeft);
   }
 
-  private List<DeviceRecord> withDevice(StoreMutation.PutDevice put) {
+  /** The packed devices with {@code put}'s device put in, or {@link #devices} itself if nothing changes. */
+  private @Nullable Object withDevice(StoreMutation.PutDevice put) {
     DeviceRecord device = put.device();
-    List<DeviceRecord> result = new ArrayList<>(devices.size() + 1);
+    DeviceRecord[] current = array(devices);
+    List<DeviceRecord> result = new ArrayList<>(current.length + 1);
     boolean replaced = false;
     boolean evicted = false;
-    for (DeviceRecord existing : devices) {
+    for (DeviceRecord existing : current) {
       if (put.evictDeviceId() != null
           && existing.deviceId().equals(put.evictDeviceId())
           && !existing.deviceId().equals(device.deviceId())
@@ -230,7 +474,7 @@ public record UserRecord(
       }
       result.add(device);
     }
-    return List.copyOf(result);
+    return packed(result.toArray(NO_DEVICES));
   }
 
   /**
@@ -254,18 +498,20 @@ public record UserRecord(
         limit);
   }
 
-  private List<DeviceRecord> without(java.util.function.Predicate<DeviceRecord> removed) {
+  /** The packed devices without those {@code removed} matches, or {@link #devices} itself if none does. */
+  private @Nullable Object without(java.util.function.Predicate<DeviceRecord> removed) {
+    DeviceRecord[] current = array(devices);
     List<DeviceRecord> result = null;
-    for (int i = 0; i < devices.size(); i++) {
-      DeviceRecord device = devices.get(i);
+    for (int i = 0; i < current.length; i++) {
+      DeviceRecord device = current[i];
       if (removed.test(device)) {
         if (result == null) {
-          result = new ArrayList<>(devices.subList(0, i));
+          result = new ArrayList<>(Arrays.asList(current).subList(0, i));
         }
       } else if (result != null) {
         result.add(device);
       }
     }
-    return result == null ? devices : List.copyOf(result);
+    return result == null ? devices : packed(result.toArray(NO_DEVICES));
   }
 }

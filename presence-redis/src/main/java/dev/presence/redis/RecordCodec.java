@@ -7,7 +7,6 @@ import dev.presence.UserPresence;
 import dev.presence.spi.DeviceActivity;
 import dev.presence.spi.DeviceRecord;
 import dev.presence.spi.UserRecord;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -67,7 +66,7 @@ final class RecordCodec {
             userId,
             PresenceState.valueOf(hash.get("st")),
             hash.get("tx"),
-            lastSeen == null ? null : Instant.ofEpochMilli(Long.parseLong(lastSeen)),
+            lastSeen == null ? UserPresence.NEVER_SEEN : Long.parseLong(lastSeen),
             Long.parseLong(hash.get("v")));
     UserRecord record =
         new UserRecord(
@@ -105,8 +104,8 @@ final class RecordCodec {
       fields.add("tx");
       fields.add(record.presence().customText());
     }
-    if (record.presence().lastSeen() != null) {
-      add(fields, "ls", record.presence().lastSeen().toEpochMilli());
+    if (record.presence().lastSeenMillis() != UserPresence.NEVER_SEEN) {
+      add(fields, "ls", record.presence().lastSeenMillis());
     }
     fields.add("ss");
     fields.add(record.selfState().name());

@@ -33,7 +33,6 @@ import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsMessageContext;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -811,11 +810,10 @@ public final class ChatServer implements AutoCloseable {
     out.put("userId", p.userId());
     out.put("state", p.state().name().toLowerCase(Locale.ROOT));
     out.put("text", p.customText());
-    Instant lastSeen = p.lastSeen();
-    if (lastSeen == null) {
+    if (p.lastSeenMillis() == UserPresence.NEVER_SEEN) {
       out.putNull("lastSeen");
     } else {
-      out.put("lastSeen", lastSeen.toEpochMilli());
+      out.put("lastSeen", p.lastSeenMillis());
     }
     out.put("version", p.version());
     return out;

@@ -4,7 +4,6 @@ import dev.presence.PresenceSnapshot;
 import dev.presence.TypingEvent;
 import dev.presence.UserPresence;
 import dev.presence.spi.UserRecord;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -116,11 +115,10 @@ final class ChatJson {
     out.put("userId", p.userId());
     out.put("state", p.state().name().toLowerCase(Locale.ROOT));
     out.put("text", p.customText());
-    Instant lastSeen = p.lastSeen();
-    if (lastSeen == null) {
+    if (p.lastSeenMillis() == UserPresence.NEVER_SEEN) {
       out.putNull("lastSeen");
     } else {
-      out.put("lastSeen", lastSeen.toEpochMilli());
+      out.put("lastSeen", p.lastSeenMillis());
     }
     out.put("version", p.version());
     return out;

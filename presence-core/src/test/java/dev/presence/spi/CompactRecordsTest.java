@@ -1,0 +1,152 @@
+package dev.presence.spi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.presence.Platform;
+import dev.presence.PresenceState;
+import dev.presence.StatusMode;
+import dev.presence.UserPresence;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link UserPresence} keeps last seen as epoch milliseconds and {@link UserRecord} keeps its devices
+ * packed (none, one, or an array) to save memory per user; both must still behave as the value
+ * types they were: equal by components, immutable, strict about nulls.
+ */
+class CompactRecordsTest {
+  private static final DeviceRecord PHONE = new DeviceRecord("phone", "node-a", DeviceActivity.ACTIVE, Platform.MOBILE, 1_000);
+  private static final DeviceRecord LAPTOP = new DeviceRecord("laptop", "node-a", DeviceActivity.IDLE, Platform.DESKTOP, 2_000);
+  private static final DeviceRecord TABLET = new DeviceRecord("tablet", "node-b", DeviceActivity.ACTIVE, Platform.MOBILE, 3_000);
+
+  @Test
+  void lastSeenIsKeptToTheMillisecondAndNullMeansNeverSeen() {
+    Instant withNanos = Instant.parse("2026-12-03T10:15:30.123456789Z");
+    UserPresence seen = new UserPresence("ann", PresenceState.OFFLINE, null, withNanos, 3);
+    assertThat(seen.lastSeenMillis()).isEqualTo(withNanos.toEpochMilli());
+    assertThat(seen.lastSeen()).isEqualTo(Instant.parse("2026-12-03T10:15:30.123Z"));
+    assertThat(seen).isEqualTo(new UserPresence("ann", PresenceState.OFFLINE, null, withNanos.toEpochMilli(), 3));
+    assertThat(seen.hashCode())
+        .isEqualTo(new UserPresence("ann", PresenceState.OFFLINE, null, withNanos.toEpochMilli(), 3).hashCode());
+
+    UserPresence never = new UserPresence("ann", PresenceState.OFFLINE, null, (Instant) null, 0);
+    assertThat(never.lastSeenMillis()).isEqualTo(UserPresence.NEVER_SEEN);
+    assertThat(never.lastSeen()).isNull();
+    assertThat(never).isEqualTo(UserPresence.unknown("ann"));
+
+    // Before 1970 is a time like any other; only the sentinel itself means "never".
+    UserPresence early = new UserPresence("ann", PresenceState.OFFLINE, null, Instant.ofEpochMilli(-5), 1);
+    assertThat(early.lastSeen()).isEqualTo(Instant.ofEpochMilli(-5));
+  }
+
+  @Test
+  void aLastSeenBeyondEpochMillisecondsIsRefusedClearly() {
+    assertThatThrownBy(() -> new UserPresence("ann", PresenceState.OFFLINE, null, Instant.MAX, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("lastSeen out of range");
+    assertThatThrownBy(() -> new UserPresence("ann", PresenceState.OFFLINE, null, Instant.ofEpochMilli(Long.MIN_VALUE), 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("lastSeen out of range");
+  }
+
+  @Test
+  void aRecordHoldsNoneOneOrSeveralDevicesAndListsThemInOrder() {
+    for (List<DeviceRecord> devices : List.of(List.<DeviceRecord>of(), List.of(PHONE), List.of(PHONE, LAPTOP), List.of(PHONE, LAPTOP, TABLET))) {
+      UserRecord record = record(devices);
+      assertThat(record.devices()).containsExactlyElementsOf(devices);
+      assertThat(record.deviceCount()).isEqualTo(devices.size());
+      for (DeviceRecord device : List.of(PHONE, LAPTOP, TABLET)) {
+        assertThat(record.device(device.deviceId())).isEqualTo(devices.contains(device) ? device : null);
+      }
+      assertThat(record).isEqualTo(record(new ArrayList<>(devices))).hasSameHashCodeAs(record(new ArrayList<>(devices)));
+      assertThatThrownBy(() -> record.devices().add(TABLET)).isInstanceOf(UnsupportedOperationException.class);
+    }
+  }
+
+  @Test
+  void theRecordCopiesTheDevicesItIsGiven() {
+    List<DeviceRecord> mine = new ArrayList<>(List.of(PHONE, LAPTOP));
+    UserRecord record = record(mine);
+    mine.set(0, TABLET);
+    mine.add(TABLET);
+    assertThat(record.devices()).containsExactly(PHONE, LAPTOP);
+  }
+
+  @Test
+  void nullsAreRefusedAsARecordWouldRefuseThem() {
+    assertThatThrownBy(() -> record(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("devices");
+    assertThatThrownBy(() -> record(Arrays.asList(PHONE, null))).isInstanceOf(NullPointerException.class);
+    UserPresence presence = UserPresence.unknown("ann");
+    assertThatThrownBy(() -> new UserRecord("ann", List.of(), null, null, 0, 0, PresenceState.OFFLINE, presence, 0))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("mode");
+    assertThatThrownBy(() -> new UserRecord("ann", List.of(), StatusMode.AUTO, null, 0, 0, null, presence, 0))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("selfState");
+    assertThatThrownBy(() -> new UserRecord("bob", List.of(), StatusMode.AUTO, null, 0, 0, PresenceState.OFFLINE, presence, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void equalityLooksAtEveryComponentAndToStringShowsThem() {
+    UserRecord base = record(List.of(PHONE));
+    UserPresence presence = base.presence();
+    List<UserRecord> others =
+        List.of(
+            record(List.of(LAPTOP)),
+            record(List.of(PHONE, LAPTOP)),
+            new UserRecord("ann", List.of(PHONE), StatusMode.DND, "busy", 0, 0, PresenceState.ONLINE, presence, 0),
+            new UserRecord("ann", List.of(PHONE), StatusMode.AUTO, "x", 0, 0, PresenceState.ONLINE, presence, 0),
+            new UserRecord("ann", List.of(PHONE), StatusMode.AUTO, "busy", 1, 0, PresenceState.ONLINE, presence, 0),
+            new UserRecord("ann", List.of(PHONE), StatusMode.AUTO, "busy", 0, 1, PresenceState.ONLINE, presence, 0),
+            new UserRecord("ann", List.of(PHONE), StatusMode.AUTO, "busy", 0, 0, PresenceState.IDLE, presence, 0),
+            new UserRecord("ann", List.of(PHONE), StatusMode.AUTO, "busy", 0, 0, PresenceState.ONLINE, presence, 1),
+            new UserRecord(
+                "ann", List.of(PHONE), StatusMode.AUTO, "busy", 0, 0, PresenceState.ONLINE,
+                new UserPresence("ann", PresenceState.ONLINE, "busy", 500L, 2), 0));
+    for (UserRecord other : others) {
+      assertThat(other).isNotEqualTo(base);
+    }
+    assertThat(base.toString())
+        .isEqualTo(
+            "UserRecord[userId=ann, devices=[" + PHONE + "], mode=AUTO, customText=busy, statusExpiresAtMillis=0,"
+                + " statusSetAtMillis=0, selfState=ONLINE, presence=" + presence + ", lastLeftMillis=0]");
+  }
+
+  @Test
+  void applyMovesBetweenNoneOneAndSeveralDevices() {
+    AggregationPolicy policy = AggregationPolicy.standard();
+    UserRecord record = UserRecord.empty("ann");
+    record = record.apply(new StoreMutation.PutDevice(PHONE, 5, 1_000), policy);
+    assertThat(record.devices()).containsExactly(PHONE);
+    record = record.apply(new StoreMutation.PutDevice(LAPTOP, 5, 2_000), policy);
+    record = record.apply(new StoreMutation.PutDevice(TABLET, 5, 3_000), policy);
+    assertThat(record.devices()).containsExactly(PHONE, LAPTOP, TABLET);
+    assertThat(record.apply(new StoreMutation.PutDevice(LAPTOP, 5, 3_500), policy)).isSameAs(record);
+    record = record.apply(new StoreMutation.RemoveNode("node-a", 4_000), policy);
+    assertThat(record.devices()).containsExactly(TABLET);
+    assertThat(record.presence().state()).isEqualTo(PresenceState.ONLINE);
+    record = record.apply(new StoreMutation.RemoveDevice("tablet", "node-b", 5_000), policy);
+    assertThat(record.devices()).isEmpty();
+    assertThat(record.presence().state()).isEqualTo(PresenceState.OFFLINE);
+    assertThat(record.presence().lastSeenMillis()).isEqualTo(5_000);
+    assertThat(record.presence().lastSeen()).isEqualTo(Instant.ofEpochMilli(5_000));
+  }
+
+  private static UserRecord record(List<DeviceRecord> devices) {
+    return new UserRecord(
+        "ann",
+        devices,
+        StatusMode.AUTO,
+        "busy",
+        0,
+        0,
+        PresenceState.ONLINE,
+        new UserPresence("ann", PresenceState.ONLINE, "busy", 100L, 2),
+        0);
+  }
+}
