@@ -39,8 +39,8 @@ final class Changes {
     entry.lastRecord = update.current();
     status.followStatusExpiry(entry, update.current().statusExpiresAtMillis());
     StatusMode mode = entry.learnStatus(update.current());
-    if (mode != entry.mode) {
-      entry.mode = mode;
+    if (mode != entry.mode()) {
+      entry.mode(mode);
       if (mode == StatusMode.INVISIBLE) {
         hub.typing.endTypingOf(entry.userId, null);
       }

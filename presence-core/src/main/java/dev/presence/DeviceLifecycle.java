@@ -435,10 +435,10 @@ final class DeviceLifecycle {
         }
         stats.counted(entry.countedState(), PresenceState.OFFLINE);
         entry.countedState(PresenceState.OFFLINE);
-        if (entry.retry != null) {
-          wheel.cancel(entry.retry);
-        }
         if (entry.writes != null) {
+          if (entry.writes.retry != null) {
+            wheel.cancel(entry.writes.retry);
+          }
           for (StoreWrite write : entry.writes) {
             write.wake(); // a caller waiting for a queued write goes on: nothing more is sent
           }

@@ -135,7 +135,7 @@ final class Typing {
         return false;
       }
       StatusMode mode = freshestMode(user, read);
-      user.mode = mode; // under the user lock: also a mode set through another node counts
+      user.mode(mode); // under the user lock: also a mode set through another node counts
       if (mode == StatusMode.INVISIBLE) {
         return true; // an invisible user's typing goes nowhere
       }
@@ -178,7 +178,7 @@ final class Typing {
     if (session.phase != DeviceSession.CONNECTED) {
       return false; // closed meanwhile; its close ends the bursts it typed last
     }
-    if (session.user.mode == StatusMode.INVISIBLE) {
+    if (session.user.mode() == StatusMode.INVISIBLE) {
       endBurst(burst); // went invisible meanwhile
       return true;
     }
@@ -212,7 +212,7 @@ final class Typing {
   /** The mode of a record read when a refresh is due, or the mode this node last applied. */
   private StatusMode storedMode(UserEntry user) {
     UserRecord read = readRecord(user);
-    return read != null ? read.mode() : user.mode;
+    return read != null ? read.mode() : user.mode();
   }
 
   /**
@@ -223,7 +223,7 @@ final class Typing {
    */
   private static StatusMode freshestMode(UserEntry user, UserRecord read) {
     if (read == null) {
-      return user.mode;
+      return user.mode();
     }
     UserRecord known = user.statusRecord;
     int newer = known == null ? 1 : UserEntry.newerStatus(read, known);

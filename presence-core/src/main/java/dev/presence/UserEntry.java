@@ -20,6 +20,7 @@ final class UserEntry {
   private static final int RETRY_PENDING = 4;
   private static final int DISPATCHING = 8;
   private static final PresenceState[] STATES = PresenceState.values();
+  private static final StatusMode[] MODES = StatusMode.values();
 
   final String userId;
   /**
@@ -29,8 +30,6 @@ final class UserEntry {
   private volatile Object devices;
   /** Guarded by this: the pending status expiry, or null. */
   StatusTimer statusTimer;
-  /** The mode of {@link #statusRecord} (AUTO if none); read without the lock by typing. */
-  volatile StatusMode mode = StatusMode.AUTO;
   /** Guarded by this: the user's record as this node last applied it, or null. */
   dev.presence.spi.UserRecord lastRecord;
   /**
@@ -42,16 +41,22 @@ final class UserEntry {
   dev.presence.spi.UserRecord statusRecord;
   /**
    * Guarded by this: {@link #retired}, {@link #writeInFlight}, {@link #retryPending} and {@link
-   * #dispatching} as bits. With {@link #counted} they take 2 bytes: the references start right after
-   * the header and the entry is 48 B instead of 56 (8-byte alignment).
+   * #dispatching} as bits. With {@link #counted} and {@link #mode} they take 3 bytes beside the
+   * header, and six references follow: the entry is 40 B (8-byte alignment).
    */
   private byte flags;
   /** Guarded by this: the ordinal of {@link #countedState}. */
   private byte counted = (byte) PresenceState.OFFLINE.ordinal();
-  /** Guarded by this: the user's store writes not yet landed, head first ({@link UserWrites}); or null. */
-  java.util.ArrayDeque<StoreWrite> writes;
-  /** Guarded by this: the retry timer and failure count, made at the first failure. */
-  UserWrites.Retry retry;
+  /**
+   * The ordinal of {@link #mode()}: the mode of {@link #statusRecord} (AUTO if none). Written under
+   * this; read without the lock by typing.
+   */
+  private volatile byte mode = (byte) StatusMode.AUTO.ordinal();
+  /**
+   * Guarded by this: the user's store writes not yet landed, head first, with the retry timer of a
+   * failed head ({@link UserWrites}); or null when none is queued.
+   */
+  UserWrites.Queue writes;
 
   UserEntry(String userId) {
     this.userId = userId;
@@ -94,6 +99,16 @@ final class UserEntry {
   }
 
   /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
+  /** The mode of {@link #statusRecord} (AUTO if none); may be read without the lock. */
+  StatusMode mode() {
+    return MODES[mode];
+  }
+
+  /** Under this: the mode now known. */
+  void mode(StatusMode known) {
+    mode = (byte) known.ordinal();
+  }
+
   PresenceState countedState() {
     return STATES[counted];
   }

@@ -81,6 +81,20 @@ final class UserWrites {
     this.afterCommit = afterCommit;
   }
 
+  /**
+   * A user's store writes not yet landed, head first, and once the head failed, the timer that
+   * sends it again. One object, made when a write is queued and dropped when none is left, so a user
+   * with nothing queued (most of them, most of the time) keeps neither. Guarded by the user lock.
+   */
+  static final class Queue extends ArrayDeque<StoreWrite> {
+    /** The retry timer and failure count, made at the head's first failure; or null. */
+    Retry retry;
+
+    Queue() {
+      super(2);
+    }
+  }
+
   /** The timer that sends a user's failed head write again. */
   static final class Retry extends TimerNode {
     final UserWrites writes;
@@ -106,7 +120,7 @@ final class UserWrites {
    */
   StoreWrite enqueue(UserEntry entry, StoreWrite write) {
     if (entry.writes == null) {
-      entry.writes = new ArrayDeque<>(2);
+      entry.writes = new Queue();
     }
     entry.writes.add(write);
     pump(entry);
@@ -300,16 +314,16 @@ final class UserWrites {
       if (cause instanceof NodeFencedException) {
         onFenced.run();
       }
-      if (entry.retry == null) {
-        entry.retry = new Retry(this, entry);
+      if (entry.writes.retry == null) {
+        entry.writes.retry = new Retry(this, entry);
       }
-      int failed = ++entry.retry.failures;
+      int failed = ++entry.writes.retry.failures;
       long delay = Math.min(MAX_RETRY_NANOS, FIRST_RETRY_NANOS * failed);
       if (failed == 1) {
         log.warn("a store write of user {} failed; retrying in order", Ids.shown(entry.userId), cause);
       }
       entry.retryPending(true);
-      wheel.schedule(entry.retry, ticker.read() + delay);
+      wheel.schedule(entry.writes.retry, ticker.read() + delay);
       write.failedOnce = true;
       for (StoreWrite queued : entry.writes) {
         queued.wake(); // the store is out: waiting callers (of this write or those behind it) go on
@@ -319,8 +333,8 @@ final class UserWrites {
 
   /** Under the user lock: the head write settled, so the back-off starts again from its first step. */
   private static void resetFailures(UserEntry entry) {
-    if (entry.retry != null) {
-      entry.retry.failures = 0;
+    if (entry.writes.retry != null) {
+      entry.writes.retry.failures = 0;
     }
   }
 
