@@ -80,7 +80,7 @@ final class UserEntry {
     flag(WRITE_IN_FLIGHT, on);
   }
 
-  /** Guarded by this: the head write failed and waits for {@link #retry}. */
+  /** Guarded by this: the head write failed and waits for its retry timer ({@link UserWrites.Queue#retry}). */
   boolean retryPending() {
     return (flags & RETRY_PENDING) != 0;
   }
@@ -98,7 +98,6 @@ final class UserEntry {
     flag(DISPATCHING, on);
   }
 
-  /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
   /** The mode of {@link #statusRecord} (AUTO if none); may be read without the lock. */
   StatusMode mode() {
     return MODES[mode];
@@ -109,6 +108,7 @@ final class UserEntry {
     mode = (byte) known.ordinal();
   }
 
+  /** Guarded by this: the aggregate (own view) this node last applied, for the stats gauges. */
   PresenceState countedState() {
     return STATES[counted];
   }

@@ -71,7 +71,7 @@ public final class UserRecord {
       long lastLeftMillis) {
     this(
         userId,
-        packed(Objects.requireNonNull(devices, "devices").toArray(NO_DEVICES)),
+        packed(Objects.requireNonNull(devices, "devices").toArray(NO_DEVICES).clone()),
         mode,
         customText,
         statusExpiresAtMillis,
@@ -107,7 +107,7 @@ public final class UserRecord {
     }
   }
 
-  /** A copied array of devices in packed form; its elements checked for null. */
+  /** An array of devices nobody else holds, in packed form; its elements checked for null. */
   private static @Nullable Object packed(DeviceRecord[] devices) {
     for (DeviceRecord device : devices) {
       Objects.requireNonNull(device, "a device is null");
@@ -239,7 +239,9 @@ public final class UserRecord {
         && lastLeftMillis == that.lastLeftMillis
         && Objects.equals(customText, that.customText)
         && presence.equals(that.presence)
-        && devices().equals(that.devices());
+        && (devices instanceof DeviceRecord[] many
+            ? that.devices instanceof DeviceRecord[] theirs && Arrays.equals(many, theirs)
+            : Objects.equals(devices, that.devices));
   }
 
   /**
@@ -251,7 +253,7 @@ public final class UserRecord {
   public int hashCode() {
     return Objects.hash(
         userId,
-        devices(),
+        devices instanceof DeviceRecord[] many ? Arrays.hashCode(many) : Objects.hashCode(devices),
         mode(),
         customText,
         statusExpiresAtMillis,

@@ -95,7 +95,7 @@ final class BusMessages {
     field(out, presence.userId());
     field(out, presence.state().name());
     field(out, presence.customText());
-    field(out, presence.lastSeen() == null ? null : Long.toString(presence.lastSeen().toEpochMilli()));
+    field(out, presence.lastSeenMillis() == UserPresence.NEVER_SEEN ? null : Long.toString(presence.lastSeenMillis()));
     field(out, Long.toString(presence.version()));
   }
 
@@ -105,7 +105,7 @@ final class BusMessages {
         fields.get(from),
         PresenceState.valueOf(fields.get(from + 1)),
         fields.get(from + 2),
-        lastSeen == null ? null : Instant.ofEpochMilli(Long.parseLong(lastSeen)),
+        lastSeen == null ? UserPresence.NEVER_SEEN : Long.parseLong(lastSeen),
         Long.parseLong(fields.get(from + 4)));
   }
 
