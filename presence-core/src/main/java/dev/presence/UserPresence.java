@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Last seen is kept as epoch milliseconds, not as an {@link Instant}: every user's presence is
  * held for as long as the user is known, and an {@code Instant} beside it would be 24 more bytes per
- * user (BENCHMARKS.md, "Memory"). {@link #lastSeen()} makes the {@code Instant} when asked.
+ * user (BENCHMARKS.md, "Issue 11 fifth round"). {@link #lastSeen()} makes the {@code Instant} when asked.
  *
  * @param userId the user
  * @param state what a status dot shows

@@ -18,25 +18,23 @@ import org.jspecify.annotations.Nullable;
  * record, so every store implementation shares the same semantics; the compatibility kit checks it.
  *
  * <p>A value class with the accessors a record would have, not a record: a store keeps one of these
- * per user for as long as the user is known, so it holds its devices without a list object and its
- * two states as ordinals (56 bytes, against 88 for the record with its one-device list;
- * BENCHMARKS.md, "Memory"). {@link #devices()} makes an immutable list when asked. Two records are
- * equal when every component is.
+ * per user for as long as the user is known, so it holds its devices without a list object, its own
+ * state as an ordinal, and the chosen status in a side object only once the user chose one (40 bytes
+ * for a user with one device and no chosen status, against 88 for the record with its one-device
+ * list; BENCHMARKS.md, "Issue 11 fifth round"). {@link #devices()} makes an immutable list when
+ * asked. Two records are equal when every component is.
  */
 public final class UserRecord {
   private static final DeviceRecord[] NO_DEVICES = new DeviceRecord[0];
-  private static final StatusMode[] MODES = StatusMode.values();
   private static final PresenceState[] STATES = PresenceState.values();
 
   private final String userId;
   /** Null (no device), the one {@link DeviceRecord}, or a {@code DeviceRecord[]} of two or more. */
   private final @Nullable Object devices;
-  private final @Nullable String customText;
   private final UserPresence presence;
-  private final long statusExpiresAtMillis;
-  private final long statusSetAtMillis;
+  /** The chosen status; null for the one most users have: AUTO, no text, never set. */
+  private final @Nullable Chosen chosen;
   private final long lastLeftMillis;
-  private final byte mode;
   private final byte selfState;
 
   /**
@@ -94,10 +92,11 @@ public final class UserRecord {
       long lastLeftMillis) {
     this.userId = Objects.requireNonNull(userId, "userId");
     this.devices = devices;
-    this.mode = (byte) Objects.requireNonNull(mode, "mode").ordinal();
-    this.customText = customText;
-    this.statusExpiresAtMillis = statusExpiresAtMillis;
-    this.statusSetAtMillis = statusSetAtMillis;
+    Objects.requireNonNull(mode, "mode");
+    this.chosen =
+        mode == StatusMode.AUTO && customText == null && statusExpiresAtMillis == 0 && statusSetAtMillis == 0
+            ? null
+            : new Chosen(mode, customText, statusExpiresAtMillis, statusSetAtMillis);
     this.selfState = (byte) Objects.requireNonNull(selfState, "selfState").ordinal();
     this.presence = Objects.requireNonNull(presence, "presence");
     this.lastLeftMillis = lastLeftMillis;
@@ -161,7 +160,7 @@ public final class UserRecord {
    * @return the mode
    */
   public StatusMode mode() {
-    return MODES[mode];
+    return chosen == null ? StatusMode.AUTO : chosen.mode();
   }
 
   /**
@@ -170,7 +169,7 @@ public final class UserRecord {
    * @return the text, or null
    */
   public @Nullable String customText() {
-    return customText;
+    return chosen == null ? null : chosen.text();
   }
 
   /**
@@ -179,7 +178,7 @@ public final class UserRecord {
    * @return epoch milliseconds; 0 for never
    */
   public long statusExpiresAtMillis() {
-    return statusExpiresAtMillis;
+    return chosen == null ? 0 : chosen.expiresAtMillis();
   }
 
   /**
@@ -189,7 +188,7 @@ public final class UserRecord {
    * @return epoch milliseconds; 0 if it never was
    */
   public long statusSetAtMillis() {
-    return statusSetAtMillis;
+    return chosen == null ? 0 : chosen.setAtMillis();
   }
 
   /**
@@ -232,12 +231,9 @@ public final class UserRecord {
     }
     return other instanceof UserRecord that
         && userId.equals(that.userId)
-        && mode == that.mode
         && selfState == that.selfState
-        && statusExpiresAtMillis == that.statusExpiresAtMillis
-        && statusSetAtMillis == that.statusSetAtMillis
         && lastLeftMillis == that.lastLeftMillis
-        && Objects.equals(customText, that.customText)
+        && Objects.equals(chosen, that.chosen)
         && presence.equals(that.presence)
         && (devices instanceof DeviceRecord[] many
             ? that.devices instanceof DeviceRecord[] theirs && Arrays.equals(many, theirs)
@@ -255,9 +251,9 @@ public final class UserRecord {
         userId,
         devices instanceof DeviceRecord[] many ? Arrays.hashCode(many) : Objects.hashCode(devices),
         mode(),
-        customText,
-        statusExpiresAtMillis,
-        statusSetAtMillis,
+        customText(),
+        statusExpiresAtMillis(),
+        statusSetAtMillis(),
         selfState(),
         presence,
         lastLeftMillis);
@@ -277,11 +273,11 @@ public final class UserRecord {
         + ", mode="
         + mode()
         + ", customText="
-        + customText
+        + customText()
         + ", statusExpiresAtMillis="
-        + statusExpiresAtMillis
+        + statusExpiresAtMillis()
         + ", statusSetAtMillis="
-        + statusSetAtMillis
+        + statusSetAtMillis()
         + ", selfState="
         + selfState()
         + ", presence="
@@ -383,6 +379,9 @@ public final class UserRecord {
     Objects.requireNonNull(policy, "policy");
     Object newDevices = devices;
     StatusMode mode = mode();
+    String customText = customText();
+    long statusExpiresAtMillis = statusExpiresAtMillis();
+    long statusSetAtMillis = statusSetAtMillis();
     StatusMode newMode = mode;
     String newText = customText;
     long newExpiry = statusExpiresAtMillis;
@@ -516,4 +515,7 @@ public final class UserRecord {
     }
     return result == null ? devices : packed(result.toArray(NO_DEVICES));
   }
+
+  /** A status the user chose (or that expired): what {@link #mode()} and the three after it return. */
+  private record Chosen(StatusMode mode, @Nullable String text, long expiresAtMillis, long setAtMillis) {}
 }

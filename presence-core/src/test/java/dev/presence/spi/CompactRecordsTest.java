@@ -137,6 +137,42 @@ class CompactRecordsTest {
     assertThat(record.presence().lastSeen()).isEqualTo(Instant.ofEpochMilli(5_000));
   }
 
+  @Test
+  void theChosenStatusIsKeptOnlyOnceChosenAndEveryPartOfItSurvives() {
+    AggregationPolicy policy = AggregationPolicy.standard();
+    UserRecord plain = UserRecord.empty("ann").apply(new StoreMutation.PutDevice(PHONE, 5, 1_000), policy);
+    assertThat(plain.mode()).isEqualTo(StatusMode.AUTO);
+    assertThat(plain.customText()).isNull();
+    assertThat(plain.statusExpiresAtMillis()).isZero();
+    assertThat(plain.statusSetAtMillis()).isZero();
+    // The same values given explicitly make an equal record.
+    assertThat(new UserRecord("ann", List.of(PHONE), StatusMode.AUTO, null, 0, 0, plain.selfState(), plain.presence(), 0))
+        .isEqualTo(plain)
+        .hasSameHashCodeAs(plain);
+
+    UserRecord busy = plain.apply(new StoreMutation.SetStatus(StatusMode.DND, "in a meeting", 9_000, 2_000), policy);
+    assertThat(busy.mode()).isEqualTo(StatusMode.DND);
+    assertThat(busy.customText()).isEqualTo("in a meeting");
+    assertThat(busy.statusExpiresAtMillis()).isEqualTo(9_000);
+    assertThat(busy.statusSetAtMillis()).isEqualTo(2_000);
+    assertThat(busy.presence().state()).isEqualTo(PresenceState.DND);
+    assertThat(busy).isNotEqualTo(plain);
+
+    // Expired and cleared: AUTO again, but when it was cleared is kept (a re-assert must not beat it).
+    UserRecord cleared = busy.apply(new StoreMutation.ClearExpiredStatus(9_000, 9_001), policy);
+    assertThat(cleared.mode()).isEqualTo(StatusMode.AUTO);
+    assertThat(cleared.customText()).isNull();
+    assertThat(cleared.statusExpiresAtMillis()).isZero();
+    assertThat(cleared.statusSetAtMillis()).isEqualTo(9_001);
+    assertThat(cleared).isNotEqualTo(plain);
+    assertThat(cleared.apply(new StoreMutation.SetStatus(StatusMode.DND, "late", 0, 8_000, true), policy)).isSameAs(cleared);
+
+    // AUTO with only a text is a chosen status too.
+    UserRecord texted = plain.apply(new StoreMutation.SetStatus(StatusMode.AUTO, "on the train", 0, 3_000), policy);
+    assertThat(texted.customText()).isEqualTo("on the train");
+    assertThat(texted.presence().customText()).isEqualTo("on the train");
+  }
+
   private static UserRecord record(List<DeviceRecord> devices) {
     return new UserRecord(
         "ann",
