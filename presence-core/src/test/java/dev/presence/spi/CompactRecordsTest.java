@@ -14,9 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link UserPresence} keeps last seen as epoch milliseconds and {@link UserRecord} keeps its devices
- * packed (none, one, or an array) to save memory per user; both must still behave as the value
- * types they were: equal by components, immutable, strict about nulls.
+ * {@link UserPresence} keeps last seen as epoch milliseconds, {@link UserRecord} keeps its devices
+ * packed (none, one, or an array) and its chosen status aside, and {@link DeviceRecord} its enums as
+ * ordinals, to save memory per user; all must still behave as the value types they were: equal by
+ * components, immutable, strict about nulls.
  */
 class CompactRecordsTest {
   private static final DeviceRecord PHONE = new DeviceRecord("phone", "node-a", DeviceActivity.ACTIVE, Platform.MOBILE, 1_000);
@@ -171,6 +172,36 @@ class CompactRecordsTest {
     UserRecord texted = plain.apply(new StoreMutation.SetStatus(StatusMode.AUTO, "on the train", 0, 3_000), policy);
     assertThat(texted.customText()).isEqualTo("on the train");
     assertThat(texted.presence().customText()).isEqualTo("on the train");
+  }
+
+  @Test
+  void aDeviceRecordIsEqualByEveryComponentAndShowsThem() {
+    DeviceRecord phone = new DeviceRecord("phone", "node-a", DeviceActivity.ACTIVE, Platform.MOBILE, 1_000);
+    assertThat(phone).isEqualTo(PHONE).hasSameHashCodeAs(PHONE);
+    assertThat(phone.deviceId()).isEqualTo("phone");
+    assertThat(phone.nodeId()).isEqualTo("node-a");
+    assertThat(phone.activity()).isEqualTo(DeviceActivity.ACTIVE);
+    assertThat(phone.platform()).isEqualTo(Platform.MOBILE);
+    assertThat(phone.sinceMillis()).isEqualTo(1_000);
+    for (DeviceRecord other :
+        List.of(
+            new DeviceRecord("tablet", "node-a", DeviceActivity.ACTIVE, Platform.MOBILE, 1_000),
+            new DeviceRecord("phone", "node-b", DeviceActivity.ACTIVE, Platform.MOBILE, 1_000),
+            new DeviceRecord("phone", "node-a", DeviceActivity.IDLE, Platform.MOBILE, 1_000),
+            new DeviceRecord("phone", "node-a", DeviceActivity.ACTIVE, Platform.DESKTOP, 1_000),
+            new DeviceRecord("phone", "node-a", DeviceActivity.ACTIVE, Platform.MOBILE, 1_001))) {
+      assertThat(other).isNotEqualTo(phone);
+    }
+    assertThat(phone.toString())
+        .isEqualTo("DeviceRecord[deviceId=phone, nodeId=node-a, activity=ACTIVE, platform=MOBILE, sinceMillis=1000]");
+    assertThatThrownBy(() -> new DeviceRecord(null, "n", DeviceActivity.ACTIVE, Platform.MOBILE, 0))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("deviceId");
+    assertThatThrownBy(() -> new DeviceRecord("d", null, DeviceActivity.ACTIVE, Platform.MOBILE, 0))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("nodeId");
+    assertThatThrownBy(() -> new DeviceRecord("d", "n", null, Platform.MOBILE, 0))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("activity");
+    assertThatThrownBy(() -> new DeviceRecord("d", "n", DeviceActivity.ACTIVE, null, 0))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("platform");
   }
 
   private static UserRecord record(List<DeviceRecord> devices) {
