@@ -9,11 +9,23 @@ package dev.presence;
  * @param reason why the connection closed
  * @param atNanos ticker time of the disconnect that put the device in grace; 0 for other closes
  * @param atMillis wall time of that disconnect (the device's last seen if grace runs out); 0 for others
+ * @param tokens the connection's status-change token bucket when it closed (null if full), for a
+ *     takeover that carries it on
  */
-record CloseStamp(CloseReason reason, long atNanos, long atMillis) {
+record CloseStamp(CloseReason reason, long atNanos, long atMillis, TokenBucket tokens) {
+
+  /** A stamp with no token bucket (set by {@link DeviceSession#closed(CloseStamp)}). */
+  CloseStamp(CloseReason reason, long atNanos, long atMillis) {
+    this(reason, atNanos, atMillis, null);
+  }
 
   /** The same stamp with another reason: a later close keeps the time the device went into grace. */
   CloseStamp because(CloseReason newReason) {
-    return new CloseStamp(newReason, atNanos, atMillis);
+    return new CloseStamp(newReason, atNanos, atMillis, tokens);
+  }
+
+  /** The same stamp with this token bucket. */
+  CloseStamp carrying(TokenBucket bucket) {
+    return new CloseStamp(reason, atNanos, atMillis, bucket);
   }
 }

@@ -182,7 +182,7 @@ final class DeviceConnects {
     if (session.phase == DeviceSession.CONNECTED) {
       stats.devicesConnected.decrement();
       if (write.callerWaiting) {
-        session.closed = new CloseStamp(CloseReason.REFUSED, 0, 0); // nobody holds it yet: nobody to tell
+        session.closed(new CloseStamp(CloseReason.REFUSED, 0, 0)); // nobody holds it yet: nobody to tell
       } else {
         lifecycle.connectionClosed(session, CloseReason.REFUSED);
       }
@@ -213,7 +213,7 @@ final class DeviceConnects {
       } else if ((device.phase == DeviceSession.GRACE) != (victim.phase == DeviceSession.GRACE)) {
         victim = device.phase == DeviceSession.GRACE ? device : victim;
       } else if (device.phase == DeviceSession.GRACE
-          ? device.closed.atNanos() - victim.closed.atNanos() < 0
+          ? device.closed().atNanos() - victim.closed().atNanos() < 0
           : device.lastActivity - victim.lastActivity < 0) {
         victim = device;
       }
@@ -248,7 +248,10 @@ final class DeviceConnects {
     session.lastActivity = old.lastActivity;
     session.clientIdle(old.clientIdle());
     session.hidden(old.hidden());
-    session.statusTokens = old.statusTokens;
+    TokenBucket tokens = old.statusTokens();
+    if (tokens != null) {
+      session.statusTokens(tokens);
+    }
     // Not yet visible to other threads, so no handshake with activity() is needed here.
     session.idle = session.clientIdle() || session.hidden() || now - session.lastActivity >= idleNanos;
     DeviceActivity activity = session.idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;

@@ -226,7 +226,7 @@ final class DeviceLifecycle {
       }
       session.phase = DeviceSession.GRACE;
       long at = ticker.read();
-      session.closed = new CloseStamp(CloseReason.DISCONNECTED, at, clock.millis());
+      session.closed(new CloseStamp(CloseReason.DISCONNECTED, at, clock.millis()));
       stats.devicesConnected.decrement();
       stats.devicesInGrace.increment();
       stats.disconnects.increment();
@@ -262,7 +262,7 @@ final class DeviceLifecycle {
     synchronized (entry) {
       try {
         if (session.phase == DeviceSession.GRACE) {
-          CloseStamp disconnected = session.closed; // set with GRACE, under this lock
+          CloseStamp disconnected = session.closed(); // set with GRACE, under this lock
           if (now - disconnected.atNanos() >= graceNanos) {
             removeDevice(entry, session, disconnected.atMillis());
           } else {
@@ -452,11 +452,11 @@ final class DeviceLifecycle {
    * listener is told once the lock is released ({@link #tellClosed}).
    */
   void connectionClosed(DeviceSession session, CloseReason reason) {
-    CloseStamp stamp = session.closed;
+    CloseStamp stamp = session.closed();
     if (stamp == null) {
-      session.closed = new CloseStamp(reason, 0, 0);
+      session.closed(new CloseStamp(reason, 0, 0));
     } else if (stamp.reason() != reason) {
-      session.closed = stamp.because(reason);
+      session.closed(stamp.because(reason));
     }
     List<RealSubscriber> bound = session.subscribers;
     session.subscribers = null;
@@ -475,7 +475,7 @@ final class DeviceLifecycle {
   void tellClosed() {
     DeviceSession session;
     while ((session = closedToTell.poll()) != null) {
-      listeners.onClosed(session.listener, session, session.closed.reason());
+      listeners.onClosed(session.listener, session, session.closed().reason());
     }
   }
 }

@@ -124,7 +124,7 @@ final class StatusControl {
         throw new IllegalStateException(session + " is no longer open");
       }
       long now = ticker.read();
-      double tokens = TokenBucket.available(session.statusTokens, changesPerWindow, changeWindowNanos, now);
+      double tokens = TokenBucket.available(session.statusTokens(), changesPerWindow, changeWindowNanos, now);
       if (tokens < 1) {
         long waitMillis = TokenBucket.millisUntilOne(tokens, changesPerWindow, changeWindowNanos);
         limitRejections.increment();
@@ -144,7 +144,7 @@ final class StatusControl {
       }
       queued = queue(entry, mode, text, expiresAfter);
       if (queued.write().state != StoreWrite.REFUSED) {
-        session.statusTokens = TokenBucket.take(tokens, now);
+        session.statusTokens(TokenBucket.take(tokens, now));
       }
     }
     return await(queued);

@@ -11,11 +11,17 @@ abstract class TimerNode {
   TimerNode prev;
   TimerNode next;
 
-  /** Index of the wheel shard that holds this node; fixed for the node's life. */
-  final int shard;
+  /**
+   * Index of the wheel shard that holds this node; fixed for the node's life. A byte (the wheel has
+   * at most 128 shards), so it shares the header's last word with a subclass's small fields.
+   */
+  final byte shard;
 
   TimerNode(int shard) {
-    this.shard = shard;
+    if (shard < 0 || shard > Byte.MAX_VALUE) {
+      throw new IllegalArgumentException("shard must be in [0, 127] but was " + shard);
+    }
+    this.shard = (byte) shard;
   }
 
   /**

@@ -54,8 +54,8 @@ final class TimerWheel {
   private volatile long advancedTo;
 
   TimerWheel(long originNanos, long tickNanos, int shardCount) {
-    if (Integer.bitCount(shardCount) != 1) {
-      throw new IllegalArgumentException("shardCount must be a power of two: " + shardCount);
+    if (Integer.bitCount(shardCount) != 1 || shardCount > Byte.MAX_VALUE + 1) {
+      throw new IllegalArgumentException("shardCount must be a power of two up to 128: " + shardCount);
     }
     this.origin = originNanos;
     this.tickNanos = tickNanos;

@@ -211,6 +211,30 @@ class LimitsTest {
   }
 
   @Test
+  void aReconnectOfTheSameDeviceKeepsItsSpentStatusBudget() {
+    try (Presence presence = Fixtures.manual(time).statusChangeLimit(2, Duration.ofMinutes(1)).build()) {
+      DeviceConnection first = presence.connect("alice", "phone");
+      first.setStatus(StatusMode.DND, null, null);
+      first.setStatus(StatusMode.AUTO, null, null);
+
+      // Taken over while open: the new connection goes on with the old one's bucket.
+      DeviceConnection second = presence.connect("alice", "phone");
+      assertThat(first.isOpen()).isFalse();
+      assertThatThrownBy(() -> second.setStatus(StatusMode.DND, null, null)).isInstanceOf(LimitExceededException.class);
+
+      // Disconnected into grace and back: the bucket went with the close and comes back with the reconnect.
+      second.disconnect();
+      DeviceConnection third = presence.connect("alice", "phone");
+      assertThatThrownBy(() -> third.setStatus(StatusMode.DND, null, null)).isInstanceOf(LimitExceededException.class);
+
+      time.advanceSeconds(30); // half the window: one change back
+      third.setStatus(StatusMode.DND, "back", null);
+      assertThat(presence.get("alice").customText()).isEqualTo("back");
+      assertThatThrownBy(() -> third.setStatus(StatusMode.AUTO, null, null)).isInstanceOf(LimitExceededException.class);
+    }
+  }
+
+  @Test
   void aRejectedStatusChangeReachesNoSubscriberOnAnyPath() {
     try (Presence presence = Fixtures.manual(time).statusChangeLimit(1, Duration.ofMinutes(1)).build()) {
       presence.joinChannel("general", "alice");
