@@ -2,7 +2,8 @@ package dev.presence;
 
 /**
  * Why and when a connection closed, made once it closes: a connection that is open (most of them,
- * most of the time) carries one null reference instead of a reason and two timestamps.
+ * most of the time) carries one reference (null, or its status token bucket) instead of a reason and
+ * two timestamps. 40 B, paid only by connections in grace or closed.
  *
  * <p>Immutable, so it is safe to read without the user lock.
  *

@@ -27,6 +27,19 @@ class DeviceConnectionTest {
   }
 
   @Test
+  void infoWithOnlyAPlatformIsSharedAndEqualToAFreshOne() {
+    for (Platform platform : Platform.values()) {
+      assertThat(DeviceInfo.of(platform)).isSameAs(DeviceInfo.of(platform));
+      assertThat(DeviceInfo.of(platform)).isEqualTo(new DeviceInfo(platform, Map.of()));
+      assertThat(DeviceInfo.of(platform).platform()).isEqualTo(platform);
+    }
+    assertThat(DeviceInfo.UNKNOWN).isSameAs(DeviceInfo.of(Platform.OTHER));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DeviceInfo.of(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("platform");
+  }
+
+  @Test
   void anOldHandleAfterAReconnectIsANoOp() {
     DeviceConnection old = h.presence.connect("alice", "phone");
     DeviceConnection current = h.presence.connect("alice", "phone"); // new socket, old never closed

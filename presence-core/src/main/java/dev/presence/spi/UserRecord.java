@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
  * <p>A value class with the accessors a record would have, not a record: a store keeps one of these
  * per user for as long as the user is known, so it holds its devices without a list object, its own
  * state as an ordinal, and the chosen status in a side object only once the user chose one (40 bytes
- * for a user with one device and no chosen status, against 88 for the record with its one-device
- * list; BENCHMARKS.md, "Issue 11 fifth round"). {@link #devices()} makes an immutable list when
+ * for a user with one device who never chose a status, 80 with the side object, against 88 for the
+ * record with its one-device list; BENCHMARKS.md, "Issue 11 fifth round"). {@link #devices()} makes an immutable list when
  * asked. Two records are equal when every component is.
  */
 public final class UserRecord {
