@@ -471,11 +471,15 @@ final class DeviceLifecycle {
     }
   }
 
-  /** Tells the listeners of connections closed meanwhile; called with no lock held. */
+  /**
+   * Tells the listeners of connections closed meanwhile, and the sinks of their subscribers whose
+   * close notices the executor rejected; called with no lock held.
+   */
   void tellClosed() {
     DeviceSession session;
     while ((session = closedToTell.poll()) != null) {
       listeners.onClosed(session.listener, session, session.closed().reason());
     }
+    hub.deferredNotices.tell();
   }
 }

@@ -367,6 +367,7 @@ final class PresenceEngine implements Presence {
       long now = ticker.read();
       devices.ticked(now);
       wheel.advance(now, e -> log.error("a presence timer failed", e));
+      hub.deferredNotices.tell();
     } catch (RuntimeException e) {
       log.error("advancing the presence timers failed", e);
     } finally {
@@ -392,6 +393,7 @@ final class PresenceEngine implements Presence {
     devices.closeAll();
     hub.closeAll();
     devices.tellClosed();
+    hub.deferredNotices.tellAndFinish();
     lease.leave(); // the devices stay in grace: reconnects elsewhere move them with no change
     releaseOwned();
   }

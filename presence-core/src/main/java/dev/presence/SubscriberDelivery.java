@@ -319,8 +319,9 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
       setFlight(closed ? CLOSED : IDLE);
     }
     if (notice != null) {
-      // Closed while this rejected call was "in flight": tell it here, once.
-      GuardedSink.onClosed(sink, notice, hub.sinkFailures, watcherUserId());
+      // Closed while this rejected call was "in flight". The executor just refused, and this thread
+      // may hold a channel's monitor (a typing claim): tell it once no engine lock is held.
+      hub.deferredNotices.defer(closeNotice(notice));
     }
     return retry;
   }
@@ -445,17 +446,21 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   }
 
   /**
-   * Tells the sink why the subscriber closed, on the delivery executor, or here if it rejects (a
-   * saturated pool, or one the closing engine stopped): here rather than never. Only then may the
-   * sink be told on a thread that holds engine locks (a fanout's giving a claim back, a close under
-   * a user lock); deferring it to the timer thread instead must survive the close's own cancel of the
-   * flush timer and an engine closing meanwhile, which it does not yet.
+   * Tells the sink why the subscriber closed, on the delivery executor; if it rejects (a saturated
+   * pool, or one already shut down), once no engine lock is held ({@link DeferredNotices}): the
+   * caller may hold one (a fanout giving a claim back holds a channel's monitor, a connection's close
+   * the user's lock).
    */
   void tellClosed(CloseReason reason) {
+    Runnable notice = closeNotice(reason);
     try {
-      hub.delivery.execute(() -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId()));
+      hub.delivery.execute(notice);
     } catch (RejectedExecutionException e) {
-      GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
+      hub.deferredNotices.defer(notice);
     }
+  }
+
+  private Runnable closeNotice(CloseReason reason) {
+    return () -> GuardedSink.onClosed(sink, reason, hub.sinkFailures, watcherUserId());
   }
 }

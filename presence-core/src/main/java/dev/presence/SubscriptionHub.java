@@ -66,6 +66,8 @@ final class SubscriptionHub {
   final boolean publicView;
   /** User id → its subscriber edges on this node; the bus watches the users in here. */
   private final ConcurrentHashMap<String, Interest> interest = new ConcurrentHashMap<>();
+  /** Close notices the delivery executor rejected, told once no engine lock is held. */
+  final DeferredNotices deferredNotices = new DeferredNotices();
   /** Every open subscriber, so closing the engine closes them. */
   private final Set<RealSubscriber> open = ConcurrentHashMap.newKeySet();
 

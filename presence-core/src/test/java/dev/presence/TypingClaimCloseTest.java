@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Timeout;
  * A typing claim without the subscriber's monitor that finds something pending gives the flight
  * back; if the subscriber closed in between, the sink is told once, on the delivery executor, not on
  * the fanout's thread, which holds the channel's monitor (found in review: it was told inline). If
- * the executor rejects the notice it is told there once, as a rejected call's notice always was.
+ * the executor rejects the notice it is told once at the next tick, which holds no engine lock (it
+ * used to be told on the fanout's thread, inside the channel's monitor).
  */
 @Timeout(30)
 class TypingClaimCloseTest {
@@ -31,7 +32,7 @@ class TypingClaimCloseTest {
   }
 
   @Test
-  void aCloseNoticeTheExecutorRejectsIsStillToldExactlyOnce() throws Exception {
+  void aCloseNoticeTheExecutorRejectsIsToldExactlyOnceAtTheNextTickOutsideTheMonitor() throws Exception {
     closeBetweenClaimAndGiveBack(true);
   }
 
@@ -47,6 +48,8 @@ class TypingClaimCloseTest {
     };
     try (Harness h = Harness.start(b -> b.deliveryExecutor(saturable))) {
       AtomicReference<String> toldOn = new AtomicReference<>();
+      Object channelMonitor = new Object();
+      java.util.concurrent.atomic.AtomicBoolean toldUnderMonitor = new java.util.concurrent.atomic.AtomicBoolean();
       java.util.concurrent.atomic.AtomicInteger notices = new java.util.concurrent.atomic.AtomicInteger();
       CountDownLatch told = new CountDownLatch(1);
       PresenceSink sink =
@@ -60,6 +63,7 @@ class TypingClaimCloseTest {
             @Override
             public void onClosed(CloseReason reason) {
               toldOn.set(Thread.currentThread().getName());
+              toldUnderMonitor.compareAndSet(false, Thread.holdsLock(channelMonitor));
               notices.incrementAndGet();
               told.countDown();
             }
@@ -98,19 +102,24 @@ class TypingClaimCloseTest {
       }
 
       TypingEvent event = new TypingEvent("room", "alice", TypingEvent.Kind.STARTED, Instant.now());
-      Object channelMonitor = new Object();
       boolean handed;
       synchronized (channelMonitor) { // as the fanout holds it
         handed = subscriber.offerTyping(event, Outbox.typingKey(event), List.of(event), true);
       }
 
       assertThat(handed).as("the event went behind what was pending, and the subscriber closed").isFalse();
+      if (rejectFromTheClose) {
+        assertThat(notices.get()).as("not told on the fanout's thread").isZero();
+        h.time.advance(java.time.Duration.ofMillis(100)); // the next tick tells it
+        assertThat(notices.get()).as("told at the tick").isOne();
+      }
       assertThat(told.await(5, TimeUnit.SECONDS)).isTrue();
       rejecting.set(false);
       h.time.advance(java.time.Duration.ofSeconds(2)); // any retry would fire by now
       delivery.shutdown();
       assertThat(delivery.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
       assertThat(notices.get()).as("notices").isOne();
+      assertThat(toldUnderMonitor.get()).as("told inside the channel's monitor").isFalse();
       if (!rejectFromTheClose) {
         assertThat(toldOn.get()).as("the thread that told the sink").isEqualTo("delivery");
       }
