@@ -1,6 +1,8 @@
 package dev.presence;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Close notices the delivery executor rejected (a saturated bounded pool, or one already shut down),
@@ -10,15 +12,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * its connection (under the user's lock) or by a typing fanout giving its call back (under the
  * channel's monitor).
  *
- * <p>Each notice is told exactly once, by whichever thread takes it from the queue. Once the engine
+ * <p>Each notice is told exactly once, by whichever thread takes it from the queue: offered to the
+ * delivery executor again first (a saturated pool may have room by then, and a blocking sink should
+ * not hold up the timer thread), and run on the taking thread if it rejects again. Once the engine
  * has told its last ones ({@link #tellAndFinish}) no tick will come, so a notice deferred after that
- * (a race with the engine's close) is told at once by the thread that defers it.
+ * is told at once by the thread that defers it; that thread may hold a lock (a typing fanout racing
+ * the engine's close), which only a closing engine with a rejecting executor can cause.
  *
  * <p>Thread-safe.
  */
 final class DeferredNotices {
   private final ConcurrentLinkedQueue<Runnable> notices = new ConcurrentLinkedQueue<>();
+  private final Executor delivery;
   private volatile boolean finished;
+
+  DeferredNotices(Executor delivery) {
+    this.delivery = delivery;
+  }
 
   /** Keeps a notice for the next {@link #tell}; tells it now if the engine has finished. */
   void defer(Runnable notice) {
@@ -32,11 +42,22 @@ final class DeferredNotices {
   void tell() {
     Runnable notice;
     while ((notice = notices.poll()) != null) {
-      notice.run();
+      if (finished) {
+        notice.run();
+        continue;
+      }
+      try {
+        delivery.execute(notice);
+      } catch (RejectedExecutionException e) {
+        notice.run();
+      }
     }
   }
 
-  /** By the engine's close, with no lock held: tells what is kept; later notices are told at once. */
+  /**
+   * By the engine's close, with no lock held: tells what is kept, on this thread (the executor is
+   * about to stop); later notices are told at once.
+   */
   void tellAndFinish() {
     finished = true;
     tell();

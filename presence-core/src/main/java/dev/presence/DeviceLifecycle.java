@@ -350,8 +350,7 @@ final class DeviceLifecycle {
         }
       }
     }
-    tellClosed();
-    return true;
+    return true; // what this closed is told by the lease once it holds no lock (Host.afterRenewal)
   }
 
   private void reassertLocked(UserEntry entry) {

@@ -35,6 +35,12 @@ final class NodeLease extends TimerNode {
      * @return whether all of it is back; if not, it is tried again at the next renewal
      */
     boolean reassert();
+
+    /**
+     * After a renewal, with no lock held: tells the listeners and sinks of connections the renewal
+     * closed (a re-assert that found a device taken over elsewhere).
+     */
+    void afterRenewal();
   }
 
   private final PresenceStore store;
@@ -114,6 +120,7 @@ final class NodeLease extends TimerNode {
     synchronized (this) { // never interleaved with leave(): a close mid-renewal must not re-join
       renewAndSweepLocked();
     }
+    host.afterRenewal(); // a slow listener told under this monitor would hold up the engine's close
   }
 
   private void renewAndSweepLocked() {

@@ -139,6 +139,11 @@ final class PresenceEngine implements Presence {
               public boolean reassert() {
                 return devices.reassert();
               }
+
+              @Override
+              public void afterRenewal() {
+                devices.tellClosed();
+              }
             },
             stats.storeFailures);
     writes.wire(lease::renewSoon, devices::tellClosed);
@@ -367,10 +372,10 @@ final class PresenceEngine implements Presence {
       long now = ticker.read();
       devices.ticked(now);
       wheel.advance(now, e -> log.error("a presence timer failed", e));
-      hub.deferredNotices.tell();
     } catch (RuntimeException e) {
       log.error("advancing the presence timers failed", e);
     } finally {
+      hub.deferredNotices.tell();
       scheduleTick();
     }
   }

@@ -253,8 +253,8 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
    * A lock-free claim found something pending and gives the flight back, having sent nothing. If it
    * was marked meanwhile, this does what {@link #afterCall} does, except that it does not call the
    * sink on this thread, a fanout's, which holds engine locks: a close notice goes to the executor
-   * ({@link #tellClosed}; told here only if the executor rejects it, as {@link #takeBack} does), and
-   * what is due is dispatched, which hands it to the executor.
+   * ({@link #tellClosed}; kept for a thread holding no lock if the executor rejects it, as {@link
+   * #takeBack} does), and what is due is dispatched, which hands it to the executor.
    */
   private void giveBack() {
     if (!FLIGHT.compareAndSet(this, CALL, IDLE)) {

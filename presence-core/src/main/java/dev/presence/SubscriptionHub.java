@@ -67,7 +67,7 @@ final class SubscriptionHub {
   /** User id → its subscriber edges on this node; the bus watches the users in here. */
   private final ConcurrentHashMap<String, Interest> interest = new ConcurrentHashMap<>();
   /** Close notices the delivery executor rejected, told once no engine lock is held. */
-  final DeferredNotices deferredNotices = new DeferredNotices();
+  final DeferredNotices deferredNotices;
   /** Every open subscriber, so closing the engine closes them. */
   private final Set<RealSubscriber> open = ConcurrentHashMap.newKeySet();
 
@@ -84,6 +84,7 @@ final class SubscriptionHub {
     this.coalesced = stats.coalesced;
     this.limitRejections = stats.limitRejections;
     this.delivery = settings.delivery();
+    this.deferredNotices = new DeferredNotices(delivery);
     this.ownedDelivery = settings.ownedDelivery();
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
     this.flushNanos = settings.flushNanos();

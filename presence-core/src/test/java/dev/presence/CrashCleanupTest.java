@@ -291,6 +291,34 @@ class CrashCleanupTest {
   }
 
   @Test
+  void aConnectionTheReassertFindsTakenOverIsToldAfterTheLeaseLetGo() throws Exception {
+    Node a = start("a");
+    Node b = start("b");
+    Object aLease = leaseOf(a);
+    List<CloseReason> reasons = new ArrayList<>();
+    List<Boolean> underLease = new ArrayList<>();
+    DeviceConnection alice =
+        a.presence.connect("alice", "phone", DeviceInfo.UNKNOWN, (connection, reason) -> {
+          reasons.add(reason);
+          underLease.add(Thread.holdsLock(aLease));
+        });
+
+    ((InMemoryPresenceStore) store).clear(); // FLUSHALL
+    DeviceConnection moved = b.presence.connect("alice", "phone"); // the phone reconnects to b first
+    advanceWithHeartbeats(RENEW.plusSeconds(2), alice, moved);
+
+    assertThat(reasons).containsExactly(CloseReason.TAKEN_OVER);
+    assertThat(underLease).as("told inside the lease's monitor").containsExactly(false);
+    assertThat(b.presence.get("alice").state()).isEqualTo(PresenceState.ONLINE);
+  }
+
+  private static Object leaseOf(Node node) throws ReflectiveOperationException {
+    java.lang.reflect.Field lease = PresenceEngine.class.getDeclaredField("lease");
+    lease.setAccessible(true);
+    return lease.get(node.presence);
+  }
+
+  @Test
   void anInvisibleUserTypingWhileTheStoreRefillsShowsNoIndicator() {
     Node a = start("a");
     Node b = start("b");
