@@ -2,12 +2,12 @@ package dev.presence;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Close notices the delivery executor rejected (a saturated bounded pool, or one already shut down),
  * kept until a thread that holds no engine lock tells them: the end of a connection's close ({@link
- * DeviceLifecycle#tellClosed}), the next timer tick, or the engine's close. A sink is never called
+ * DeviceLifecycle#tellClosed}), the next timer tick, the end of a lease renewal, or the engine's
+ * close. A sink is never called
  * under an engine lock, and telling it on the closing thread would be, for a subscriber closed with
  * its connection (under the user's lock) or by a typing fanout giving its call back (under the
  * channel's monitor).
@@ -48,15 +48,15 @@ final class DeferredNotices {
       }
       try {
         delivery.execute(notice);
-      } catch (RejectedExecutionException e) {
-        notice.run();
+      } catch (RuntimeException e) { // rejected, or an application's executor failing otherwise
+        notice.run(); // not lost either way
       }
     }
   }
 
   /**
-   * By the engine's close, with no lock held: tells what is kept, on this thread (the executor is
-   * about to stop); later notices are told at once.
+   * By the engine's close, with no lock held: tells what is kept, on this thread (the engine's own
+   * pool is about to stop); later notices are told at once.
    */
   void tellAndFinish() {
     finished = true;

@@ -117,10 +117,13 @@ final class NodeLease extends TimerNode {
   }
 
   private void renewAndSweep() {
-    synchronized (this) { // never interleaved with leave(): a close mid-renewal must not re-join
-      renewAndSweepLocked();
+    try {
+      synchronized (this) { // never interleaved with leave(): a close mid-renewal must not re-join
+        renewAndSweepLocked();
+      }
+    } finally {
+      host.afterRenewal(); // a slow listener told under this monitor would hold up the engine's close
     }
-    host.afterRenewal(); // a slow listener told under this monitor would hold up the engine's close
   }
 
   private void renewAndSweepLocked() {

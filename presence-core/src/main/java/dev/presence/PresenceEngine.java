@@ -375,8 +375,13 @@ final class PresenceEngine implements Presence {
     } catch (RuntimeException e) {
       log.error("advancing the presence timers failed", e);
     } finally {
-      hub.deferredNotices.tell();
-      scheduleTick();
+      try {
+        hub.deferredNotices.tell();
+      } catch (RuntimeException e) {
+        log.error("telling deferred close notices failed", e);
+      } finally {
+        scheduleTick();
+      }
     }
   }
 
