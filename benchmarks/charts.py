@@ -29,7 +29,8 @@ HEARTBEAT_JSON = ["run.json", "heartbeat-after-coarse-clock.json", "final-heartb
 FANOUT_JSON = ["subscriptions-run.json", "final-fanout.json"]
 # MEMORY lines: heap after full GCs per connected user, 1M devices (MemoryBenchmark).
 # final-issue11-summary.txt: presence after issue 11 (the seed and Caffeine did not change: run-summary.txt).
-MEMORY_SUMMARIES = ["run-summary.txt", "final-issue11-summary.txt"]
+# memory5-after4.log: presence after issue 11's fifth round (the compact records, session and entry).
+MEMORY_SUMMARIES = ["run-summary.txt", "final-issue11-summary.txt", "memory5-after4.log"]
 # TYPING lines: events each receiver gets per 20 s burst (TypingBenchmark).
 TYPING_SUMMARIES = ["subscriptions-run-summary.txt", "final-issue11-summary.txt"]
 
@@ -269,7 +270,7 @@ def memory():
             ("floor (Caffeine expireAfter)", b("caffeine"), FLOOR),
         ]))
     bar_chart("memory.svg", "Memory per connected user, 1M devices (lower is better)",
-              "Heap after full GCs, ids excluded, median of 5 iterations; MEMORY lines of " + ", ".join(MEMORY_SUMMARIES),
+              "Heap after full GCs, ids excluded, median of the measurements; MEMORY lines of " + ", ".join(MEMORY_SUMMARIES),
               groups, "B", False, [("presence", OURS), ("seed", SEED), ("floor", FLOOR)], target=(160, "target ≤ 160 B with one device"))
 
 
