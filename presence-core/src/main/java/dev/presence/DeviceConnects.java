@@ -248,10 +248,7 @@ final class DeviceConnects {
     session.lastActivity = old.lastActivity;
     session.clientIdle(old.clientIdle());
     session.hidden(old.hidden());
-    TokenBucket tokens = old.statusTokens();
-    if (tokens != null) {
-      session.statusTokens(tokens);
-    }
+    session.statusTokens(old.statusTokens());
     // Not yet visible to other threads, so no handshake with activity() is needed here.
     session.idle = session.clientIdle() || session.hidden() || now - session.lastActivity >= idleNanos;
     DeviceActivity activity = session.idle ? DeviceActivity.IDLE : DeviceActivity.ACTIVE;

@@ -251,7 +251,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
 
   /**
    * A lock-free claim found something pending and gives the flight back, having sent nothing. If it
-   * was marked meanwhile, this does what {@link #afterCall} does, except that it does not call the
+   * was marked meanwhile, this does what {@link #endCall} does then, except that it does not call the
    * sink on this thread, a fanout's, which holds engine locks: a close notice goes to the executor
    * ({@link #tellClosed}; kept for a thread holding no lock if the executor rejects it, as {@link
    * #takeBack} does), and what is due is dispatched, which hands it to the executor.
@@ -355,13 +355,10 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   /** By the flight's owner, after its call: ends the flight with one CAS, or through the monitor if something arrived meanwhile. */
   private void endCall() {
     if (!FLIGHT.compareAndSet(this, CALL, IDLE)) {
-      afterCall(); // something arrived meanwhile (CALL_MORE), or the subscriber closed: under the monitor
+      // Something arrived meanwhile (CALL_MORE), or the subscriber closed: under the monitor, and a
+      // close notice is told here, on the delivery thread.
+      endMarkedFlight(true);
     }
-  }
-
-  /** The call returned and {@link #markMore} was called meanwhile: sends what is due, or tells the close. */
-  private void afterCall() {
-    endMarkedFlight(true);
   }
 
   /**

@@ -93,8 +93,7 @@ final class TimerWheel {
         // An empty shard skipped by the advances since it emptied: bring it up to date first, as an
         // advance would have (nothing to cascade), or the next advance would stop at every cascade
         // from its old tick to now.
-        shard.currentTick = Math.max(shard.currentTick, Math.min(tick - 1, advancedTo));
-        java.util.Arrays.fill(shard.occupied, 0L); // bits cancels left: read in a later round, each would cost a stop
+        shard.emptyTo(Math.min(tick - 1, advancedTo));
       }
       node.deadlineTick = tick;
       shard.place(node);
@@ -291,9 +290,7 @@ final class TimerWheel {
      */
     boolean advanceTo(long target, List<TimerNode> due, int maxTicks) {
       if (size == 0) {
-        currentTick = Math.max(currentTick, target);
-        java.util.Arrays.fill(occupied, 0L); // every bucket is empty
-        wakeTick = Long.MAX_VALUE;
+        emptyTo(target);
         return false;
       }
       long stop = Math.min(target, currentTick + maxTicks);
@@ -368,6 +365,16 @@ final class TimerWheel {
 
     private static long nextCascade(long from) {
       return ((from >>> LEVEL0_BITS) + 1) << LEVEL0_BITS;
+    }
+
+    /**
+     * With no node in the shard: moves the current tick up to {@code tick} with nothing to fire or
+     * cascade. The bits cancels left are cleared: read in a later round, each would cost a stop.
+     */
+    void emptyTo(long tick) {
+      currentTick = Math.max(currentTick, tick);
+      java.util.Arrays.fill(occupied, 0L);
+      wakeTick = Long.MAX_VALUE;
     }
 
     private void placeLevel0(long tick, TimerNode node) {

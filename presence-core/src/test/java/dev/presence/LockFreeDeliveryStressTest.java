@@ -50,14 +50,7 @@ class LockFreeDeliveryStressTest {
 
   private void fanout(boolean pool) throws Exception {
     ManualTime time = new ManualTime();
-    PresenceBuilder builder =
-        Presence.builder()
-            .ticker(time)
-            .clock(time)
-            .scheduler(time)
-            .heartbeatTtl(Duration.ofDays(1))
-            .idleAfter(Duration.ofDays(1))
-            .flushInterval(Duration.ofMillis(100));
+    PresenceBuilder builder = onManualTime(time).flushInterval(Duration.ofMillis(100));
     ExecutorService delivery = pool ? Executors.newFixedThreadPool(3) : null;
     builder.deliveryExecutor(pool ? delivery : Runnable::run);
     try (Presence presence = builder.build()) {
@@ -132,15 +125,7 @@ class LockFreeDeliveryStressTest {
   void typingOfTwoThreadsReachesEveryReceiverInOrderWhileCallsReturnOnTheDeliveryPool() throws Exception {
     ManualTime time = new ManualTime();
     ExecutorService delivery = Executors.newFixedThreadPool(3);
-    try (Presence presence =
-        Presence.builder()
-            .ticker(time)
-            .clock(time)
-            .scheduler(time)
-            .heartbeatTtl(Duration.ofDays(1))
-            .idleAfter(Duration.ofDays(1))
-            .deliveryExecutor(delivery)
-            .build()) {
+    try (Presence presence = onManualTime(time).deliveryExecutor(delivery).build()) {
       List<String> typists = List.of("a", "b");
       for (String typist : typists) {
         presence.joinChannel("room", typist);
@@ -197,15 +182,7 @@ class LockFreeDeliveryStressTest {
     // any call in flight). No call may come after the close, and a notice comes exactly once.
     ManualTime time = new ManualTime();
     ExecutorService delivery = Executors.newFixedThreadPool(3);
-    try (Presence presence =
-        Presence.builder()
-            .ticker(time)
-            .clock(time)
-            .scheduler(time)
-            .heartbeatTtl(Duration.ofDays(1))
-            .idleAfter(Duration.ofDays(1))
-            .deliveryExecutor(delivery)
-            .build()) {
+    try (Presence presence = onManualTime(time).deliveryExecutor(delivery).build()) {
       presence.joinChannel("room", "typist");
       presence.connect("typist", "d");
       int receiverCount = 200;
@@ -269,6 +246,16 @@ class LockFreeDeliveryStressTest {
   }
 
   /** Records what a closing receiver got: a call after its notice or its close, or two at once, is a violation. */
+  /** An engine on manual time whose devices never expire or go idle: only the test's changes happen. */
+  private static PresenceBuilder onManualTime(ManualTime time) {
+    return Presence.builder()
+        .ticker(time)
+        .clock(time)
+        .scheduler(time)
+        .heartbeatTtl(Duration.ofDays(1))
+        .idleAfter(Duration.ofDays(1));
+  }
+
   private static final class ClosingSink implements PresenceSink {
     private final AtomicInteger inCall = new AtomicInteger();
     private final List<String> violations = new ArrayList<>();

@@ -134,11 +134,7 @@ public final class UserRecord {
    * @return the devices, in the order they were recorded
    */
   public List<DeviceRecord> devices() {
-    Object current = devices;
-    if (current == null) {
-      return List.of();
-    }
-    return current instanceof DeviceRecord only ? List.of(only) : List.of((DeviceRecord[]) current);
+    return list(devices);
   }
 
   /**
@@ -147,11 +143,7 @@ public final class UserRecord {
    * @return the number of {@link #devices()}
    */
   public int deviceCount() {
-    Object current = devices;
-    if (current == null) {
-      return 0;
-    }
-    return current instanceof DeviceRecord ? 1 : ((DeviceRecord[]) current).length;
+    return count(devices);
   }
 
   /**
@@ -355,6 +347,14 @@ public final class UserRecord {
     return packed instanceof DeviceRecord only ? new DeviceRecord[] {only} : (DeviceRecord[]) packed;
   }
 
+  /** The devices of a packed form as an immutable list (a copy of an array). */
+  private static List<DeviceRecord> list(@Nullable Object packed) {
+    if (packed == null) {
+      return List.of();
+    }
+    return packed instanceof DeviceRecord only ? List.of(only) : List.of((DeviceRecord[]) packed);
+  }
+
   private static int count(@Nullable Object packed) {
     if (packed == null) {
       return 0;
@@ -429,7 +429,7 @@ public final class UserRecord {
     }
     PresenceState newSelf =
         Objects.requireNonNull(
-            policy.aggregate(newMode == StatusMode.DND ? StatusMode.DND : StatusMode.AUTO, List.of(array(newDevices))),
+            policy.aggregate(newMode == StatusMode.DND ? StatusMode.DND : StatusMode.AUTO, list(newDevices)),
             "the aggregation policy returned null");
     PresenceState visible = newMode == StatusMode.INVISIBLE ? PresenceState.OFFLINE : newSelf;
     String visibleText = newMode == StatusMode.INVISIBLE ? null : newText;
