@@ -38,15 +38,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * M = 10 rows show.
  *
  * <ul>
- *   <li>{@code presence-offer}: the engine-side routing alone: the change is offered to its M
- *       watchers' coalescing buffers. Default 1 s flush interval on frozen simulated time, so no
- *       flush runs during the run: after the first op each buffer's flush is armed and each offer
- *       replaces the pending entry (the steady state of a user who changes more than once per
- *       window).
- *   <li>{@code presence-flush}: the full path as configured in production: offer, arm each
- *       subscriber's flush timer, then the op advances simulated time by one tick (100 ms, with a
- *       100 ms flush interval) so the timer wheel fires the M flushes and each calls its sink with a
- *       one-entry batch, on a direct delivery executor ({@code Runnable::run}).
+ *   <li>{@code presence-offer}: the engine-side routing alone, on frozen simulated time with the
+ *       default 1 s flush interval, so no boundary passes during the run (the steady state of a
+ *       user who changes more than once per window). Since issue 11's sixth round a public change
+ *       is written once into the user's audience, which waits for the window's boundary to reach
+ *       its watchers ({@code AlignedFanout}): this row no longer touches a watcher at all. Before,
+ *       each change was offered to the M watchers' coalescing buffers.
+ *   <li>{@code presence-flush}: the full path as configured in production: the change, then the op
+ *       advances simulated time by one tick (100 ms, with a 100 ms flush interval, so every tick is
+ *       a window boundary) and each of the M watchers' sinks is called with a one-entry batch, on a
+ *       direct delivery executor ({@code Runnable::run}).
  *   <li>{@code presence-immediate}: flush interval 0: each offer flushes at once and calls the sink
  *       (direct executor), no timer involved.
  *   <li>{@code seed}: {@code socket.on('status')} of the target: {@code io.emit} to every connected
@@ -57,6 +58,14 @@ import org.openjdk.jmh.annotations.Warmup;
  *       subscribers as {@code presence-flush} are set up, so the sinks lie where the engine's do,
  *       allocated interleaved with every client's sessions, subscribers and edges; only the change
  *       bypasses the engine. One scattered object (the sink) per recipient, no lock, no timer.
+ *   <li>{@code floor-window}: the least a throttle window per subscriber needs, on the same heap:
+ *       each watcher has a window object, allocated right after its subscriber (so it lies where the
+ *       engine's subscriber does) and pointing at its sink. A change opens every watcher's window
+ *       with one CAS and lists the window in an array of due flushes; the tick closes each listed
+ *       window with one CAS and calls its sink with the change's shared batch. Two atomic touches of
+ *       one scattered object and one call of another per recipient, in two passes: what any design
+ *       that keeps "a change waits for its subscriber's window, and at most one batch per window"
+ *       must do, without edges, queues, timers, an executor or a lock.
  * </ul>
  *
  * <p>Every sink (and every seed client) counts what it gets. Printed at the end of each trial
@@ -86,7 +95,7 @@ public class FanoutBenchmark {
   @Param({"10", "1000", "100000"})
   int subscribers;
 
-  @Param({"presence-offer", "presence-flush", "presence-immediate", "seed", "floor"})
+  @Param({"presence-offer", "presence-flush", "presence-immediate", "seed", "floor", "floor-window"})
   String impl;
 
   private ManualTime time;
@@ -104,6 +113,10 @@ public class FanoutBenchmark {
   private boolean floor;
   private List<UserPresence> floorOnline;
   private List<UserPresence> floorIdle;
+  /** {@code floor-window}: each watcher's window, and the flushes a change made due (reused). */
+  private boolean floorWindow;
+  private Window[] windows;
+  private Window[] dueWindows;
 
   private SeedPresenceServer.Socket seedTarget;
   private SeedPresenceServer.BroadcastIo io;
@@ -142,6 +155,40 @@ public class FanoutBenchmark {
     }
   }
 
+  /**
+   * {@code floor-window}: one watcher's throttle window, reduced to its flag (open while a change
+   * waits for the flush) and its sink.
+   */
+  static final class Window {
+    private static final java.lang.invoke.VarHandle OPEN;
+
+    static {
+      try {
+        OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(Window.class, "open", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final CountingSink sink;
+    /** 1 while a change waits for the flush; read ahead of the CASes, written through {@link #OPEN}. */
+    volatile int open;
+
+    Window(CountingSink sink) {
+      this.sink = sink;
+    }
+
+    /** Opens the window; whether this call did (and must list its flush). */
+    boolean tryOpen() {
+      return OPEN.compareAndSet(this, 0, 1);
+    }
+
+    /** Closes the window before its flush reads what is pending; whether it was open. */
+    boolean tryClose() {
+      return OPEN.compareAndSet(this, 1, 0);
+    }
+  }
+
   /** A seed client's handler: counts the events it gets. */
   static final class SeedClient implements java.util.function.Consumer<SeedPresenceServer.PresenceEvent> {
     long events;
@@ -154,19 +201,20 @@ public class FanoutBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    Params.oneOf("impl", impl, "presence-offer", "presence-flush", "presence-immediate", "seed", "floor");
+    Params.oneOf("impl", impl, "presence-offer", "presence-flush", "presence-immediate", "seed", "floor", "floor-window");
     Params.atLeast("subscribers", subscribers, 1);
     others = OTHERS_PER_WATCHER * subscribers;
     time = new ManualTime();
     // Ids: 0 is the target, 1..M the watchers, M+1..M+others the others.
     String[] users = TestIds.users(1 + subscribers + others);
     String device = TestIds.device(0);
-    if (impl.startsWith("presence") || impl.equals("floor")) {
+    if (impl.startsWith("presence") || impl.startsWith("floor")) {
       floor = impl.equals("floor");
+      floorWindow = impl.equals("floor-window");
       Duration flush =
           switch (impl) {
             case "presence-offer" -> Duration.ofSeconds(1);
-            case "presence-flush", "floor" -> Duration.ofNanos(TICK_NANOS);
+            case "presence-flush", "floor", "floor-window" -> Duration.ofNanos(TICK_NANOS);
             case "presence-immediate" -> Duration.ZERO;
             default -> throw new IllegalArgumentException(impl);
           };
@@ -181,11 +229,16 @@ public class FanoutBenchmark {
               .build();
       target = presence.connect(users[0], device);
       watcherSinks = new CountingSink[subscribers];
+      windows = floorWindow ? new Window[subscribers] : null;
+      dueWindows = floorWindow ? new Window[subscribers] : null;
       for (int i = 0; i < subscribers; i++) {
         String user = users[1 + i];
         watcherSinks[i] = new CountingSink(users[0]);
         // Each watcher's list is its own copy of the id, as parsed from its own request.
         presence.subscribe(presence.connect(user, device), watcherSinks[i]).watchUsers(List.of(copy(users[0])));
+        if (floorWindow) {
+          windows[i] = new Window(watcherSinks[i]); // allocated right after the subscriber and its edge
+        }
       }
       otherSinks = new CountingSink[others];
       for (int j = 0; j < others; j++) {
@@ -201,7 +254,7 @@ public class FanoutBenchmark {
       for (CountingSink sink : otherSinks) {
         sink.reset();
       }
-      if (floor) {
+      if (floor || floorWindow) {
         // The target's two public views, as a one-entry batch each (the engine's shared batch per change).
         floorOnline = List.of(new UserPresence(users[0], dev.presence.PresenceState.ONLINE, null, null, 1));
         floorIdle = List.of(new UserPresence(users[0], dev.presence.PresenceState.IDLE, null, null, 2));
@@ -314,6 +367,9 @@ public class FanoutBenchmark {
       }
       return idle;
     }
+    if (floorWindow) {
+      return changeThroughWindows();
+    }
     if (target != null) {
       boolean changed = target.setIdle(idle);
       if (advance) {
@@ -324,4 +380,46 @@ public class FanoutBenchmark {
     seedTarget.status(idle ? "idle" : "online");
     return true;
   }
+
+  /**
+   * {@code floor-window}: the change opens every watcher's window, then the tick flushes them. Each
+   * pass goes {@link #AHEAD} windows at a time, loading them (and, at the flush, their sinks) before
+   * the CASes, as the engine does: a locked instruction waits for the miss before it, so loads issued
+   * first let a chunk's misses overlap.
+   */
+  private boolean changeThroughWindows() {
+    List<UserPresence> batch = idle ? floorIdle : floorOnline;
+    Window[] all = windows;
+    Window[] due = dueWindows;
+    int n = 0;
+    int loaded = 0;
+    for (int start = 0; start < all.length; start += AHEAD) {
+      int end = Math.min(all.length, start + AHEAD);
+      for (int i = start; i < end; i++) {
+        loaded += all[i].open;
+      }
+      for (int i = start; i < end; i++) {
+        Window window = all[i];
+        if (window.tryOpen()) {
+          due[n++] = window;
+        }
+      }
+    }
+    for (int start = 0; start < n; start += AHEAD) {
+      int end = Math.min(n, start + AHEAD);
+      for (int i = start; i < end; i++) {
+        loaded += due[i].open + (int) due[i].sink.batches;
+      }
+      for (int i = start; i < end; i++) {
+        Window window = due[i];
+        if (window.tryClose()) {
+          window.sink.onPresence(batch);
+        }
+      }
+    }
+    return n + loaded > 0;
+  }
+
+  /** Windows loaded ahead of their CASes in {@code floor-window}, as the engine loads edges. */
+  private static final int AHEAD = 32;
 }
