@@ -26,10 +26,13 @@ import java.util.List;
  */
 final class Audience {
   private static final VarHandle LATEST;
+  private static final VarHandle DIRTY;
+  private static final Edge[] NO_EDGES = {};
 
   static {
     try {
       LATEST = MethodHandles.lookup().findVarHandle(Audience.class, "latest", UserPresence.class);
+      DIRTY = MethodHandles.lookup().findVarHandle(Audience.class, "dirty", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -41,6 +44,16 @@ final class Audience {
   private volatile Edge[] slots = new Edge[2];
   /** Written in the map's atomic section: the live edges. */
   private int live;
+  /**
+   * The edges of the user's own subscribers (she watches herself), which get her own view under
+   * their monitor at fanout instead of the public one: copied on write, as they are few.
+   */
+  private volatile Edge[] own = NO_EDGES;
+  /** A change waits for this audience's expansion at the next boundary ({@link AlignedFanout}). */
+  @SuppressWarnings("unused") // through DIRTY
+  private volatile boolean dirty;
+  /** The next audience in {@link AlignedFanout}'s dirty stack; written by whoever marked this dirty. */
+  Audience nextDirty;
   /** The newest public presence of the user fanned out here; only grows in version. */
   @SuppressWarnings("unused") // through LATEST
   private volatile UserPresence latest;
@@ -71,6 +84,11 @@ final class Audience {
     edge.audience = this;
     live++;
     size = n + 1;
+    if (edge.own) {
+      Edge[] more = java.util.Arrays.copyOf(own, own.length + 1);
+      more[more.length - 1] = edge;
+      own = more;
+    }
   }
 
   /** Removes the edge; returns whether the audience is now empty. */
@@ -83,6 +101,9 @@ final class Audience {
         live--;
       }
       edge.audience = null;
+      if (edge.own) {
+        own = java.util.Arrays.stream(own).filter(e -> e != edge).toArray(Edge[]::new);
+      }
       if (live > 0 && live * 4 < size) {
         Edge[] smaller = compacted(array, size, live * 2);
         slots = smaller; // readers that read the old size skip the nulls past the live ones
@@ -106,6 +127,26 @@ final class Audience {
   }
 
   // ---- fanout
+
+  /** The edges of the user's own subscribers, which fanout offers her own view. */
+  Edge[] own() {
+    return own;
+  }
+
+  /** The watchers that get the public view: a racy count, for statistics. */
+  int publicWatchers() {
+    return live - own.length;
+  }
+
+  /** Marks the audience dirty; whether this call did (and must therefore push it). */
+  boolean markDirty() {
+    return !dirty && DIRTY.compareAndSet(this, false, true);
+  }
+
+  /** Its expansion begins: a change from now on marks it dirty again. */
+  void clearDirty() {
+    dirty = false;
+  }
 
   /** Slots in use; read before {@link #slots()}. */
   int size() {

@@ -19,14 +19,25 @@ final class Edge {
     }
   }
 
+  /** {@link #deliveredVersion()} of an edge with no baseline yet. */
+  static final long NO_BASELINE = -1;
+
   final String userId;
   final RealSubscriber subscriber;
   /** The user is the watcher herself: she gets her own view, not the public one. */
   final boolean own;
   boolean direct;
   int channelRefs;
-  /** What the sink has (or the snapshot gave); null until the first snapshot of the user. */
-  UserPresence delivered;
+  /**
+   * What the sink has (or the snapshot gave), kept as the three things compared with it: its version
+   * ({@link #NO_BASELINE} until the first snapshot of the user), state and text. Not the {@link
+   * UserPresence} itself: a flush to 100,000 watchers would store a new object into 100,000 old edges,
+   * and under G1 each such store pays a card-marking barrier with a fence and, mostly, a dirty card
+   * to refine; primitives pay none, and the text is written only when it changes.
+   */
+  private long deliveredVersion = NO_BASELINE;
+  private byte deliveredState;
+  private String deliveredText;
   /** The latest change not yet delivered, or null (an {@link Audience}'s latest may be newer). */
   UserPresence pending;
   /**
@@ -61,9 +72,31 @@ final class Edge {
   }
 
   long knownVersion() {
-    if (pending != null) {
-      return pending.version();
+    return pending != null ? pending.version() : deliveredVersion;
+  }
+
+  /** Whether the subscriber has a baseline of the user (a snapshot, or "unknown" for a new channel member). */
+  boolean hasBaseline() {
+    return deliveredVersion != NO_BASELINE;
+  }
+
+  /** The version of what the sink has; {@link #NO_BASELINE} before the first snapshot. */
+  long deliveredVersion() {
+    return deliveredVersion;
+  }
+
+  /** Records {@code presence} as what the sink has. */
+  void deliver(UserPresence presence) {
+    deliveredVersion = presence.version();
+    deliveredState = (byte) presence.state().ordinal();
+    String text = presence.customText();
+    if (deliveredText != text) { // no reference store, and so no barrier, while the text stays
+      deliveredText = text;
     }
-    return delivered != null ? delivered.version() : -1;
+  }
+
+  /** Whether {@code presence} looks like what the sink has: same state and text (a change changed back). */
+  boolean looksDelivered(UserPresence presence) {
+    return presence.state().ordinal() == deliveredState && java.util.Objects.equals(presence.customText(), deliveredText);
   }
 }

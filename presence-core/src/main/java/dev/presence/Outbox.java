@@ -153,7 +153,7 @@ abstract class Outbox extends TimerNode {
     dirtyTail = null;
     while (edge != null) {
       Edge following = edge.nextDirty;
-      if (edge.delivered == null && !edge.removed) {
+      if (!edge.hasBaseline() && !edge.removed) {
         append(edge); // its snapshot is still being read: it stays queued, and the watch arms the flush
         edge = following;
         continue;
@@ -176,16 +176,16 @@ abstract class Outbox extends TimerNode {
         continue;
       }
       edge.pending = null;
-      UserPresence previous = edge.delivered;
-      if (next.version() <= previous.version() && !edge.forced) {
+      if (next.version() <= edge.deliveredVersion() && !edge.forced) {
         edge = following; // already delivered (or the snapshot was newer)
         continue;
       }
-      edge.delivered = next;
+      boolean changedBack = edge.looksDelivered(next);
+      edge.deliver(next);
       boolean forced = edge.forced;
       edge.forced = false;
       edge = following;
-      if (!forced && next.state() == previous.state() && Objects.equals(next.customText(), previous.customText())) {
+      if (!forced && changedBack) {
         coalescedHere++;
         continue; // changed and changed back within the window: nothing to tell
       }
@@ -279,7 +279,7 @@ abstract class Outbox extends TimerNode {
         if (edge == null) {
           continue;
         }
-        edge.delivered = UserPresence.unknown(presence.userId());
+        edge.deliver(UserPresence.unknown(presence.userId()));
         edge.forced = true; // sent even if it equals the unknown baseline (an offline change would be dropped)
         if (edge.pending == null) {
           edge.pending = presence;

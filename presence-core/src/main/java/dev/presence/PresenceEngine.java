@@ -371,6 +371,7 @@ final class PresenceEngine implements Presence {
     try {
       long now = ticker.read();
       devices.ticked(now);
+      hub.atTick(now, e -> log.error("a presence flush failed", e)); // before the wheel: see AlignedFanout
       wheel.advance(now, e -> log.error("a presence timer failed", e));
     } catch (RuntimeException e) {
       log.error("advancing the presence timers failed", e);

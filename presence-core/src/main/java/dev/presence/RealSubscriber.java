@@ -275,10 +275,10 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
         if (edge == null) {
           continue;
         }
-        if (edge.delivered == null || view.version() > edge.delivered.version()) {
-          edge.delivered = view;
+        if (!edge.hasBaseline() || view.version() > edge.deliveredVersion()) {
+          edge.deliver(view);
         }
-        if (edge.pending != null && !edge.forced && edge.pending.version() <= edge.delivered.version()) {
+        if (edge.pending != null && !edge.forced && edge.pending.version() <= edge.deliveredVersion()) {
           edge.pending = null;
         }
         flush |= edge.queued; // its audience's latest may be newer than the snapshot
@@ -325,10 +325,10 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
         return;
       }
       Edge edge = edges.get(presence.userId());
-      if (edge == null || edge.delivered != null) {
+      if (edge == null || edge.hasBaseline()) {
         return;
       }
-      edge.delivered = UserPresence.unknown(presence.userId());
+      edge.deliver(UserPresence.unknown(presence.userId()));
       if (presence.version() > edge.knownVersion()) {
         flush = setPending(edge, presence);
       } else if (edge.queued) {
@@ -358,8 +358,8 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
       }
       // Version 0 is what a hidden user (or one never seen) looks like: only a switch between that
       // and her real presence is news to this subscriber.
-      UserPresence known = edge.pending != null ? edge.pending : edge.delivered;
-      boolean wasHidden = known == null || known.version() == 0;
+      long known = edge.pending != null ? edge.pending.version() : edge.deliveredVersion(); // -1: no baseline
+      boolean wasHidden = known <= 0;
       boolean nowHidden = view.version() == 0;
       if (wasHidden == nowHidden) {
         return;
@@ -385,13 +385,13 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
   /** Under the monitor: queues a pending change; whether the caller must schedule the flush. */
   private boolean setPending(Edge edge, UserPresence presence) {
     queue(edge, presence);
-    return edge.delivered != null && armFlush();
+    return edge.hasBaseline() && armFlush();
   }
 
   /** Under the channel's monitor: whether this member is new to this subscriber (no baseline yet). */
   synchronized boolean needsBaseline(String memberId) {
     Edge edge = edges.get(memberId);
-    return edge != null && edge.delivered == null;
+    return edge != null && !edge.hasBaseline();
   }
 
   /**

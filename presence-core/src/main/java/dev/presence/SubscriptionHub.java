@@ -29,8 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SubscriptionHub {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
-  /** Edges whose loads a fanout issues before it queues any of them (see {@link #offer(Audience, PresenceChange, UserRecord)}). */
-  private static final int TOUCH_AHEAD = 32;
 
   final Channels channels;
   final Typing typing;
@@ -68,6 +66,8 @@ final class SubscriptionHub {
   private final ConcurrentHashMap<String, Interest> interest = new ConcurrentHashMap<>();
   /** Close notices the delivery executor rejected, told once no engine lock is held. */
   final DeferredNotices deferredNotices;
+  /** Flush windows aligned on the clock, and public fanout deferred to their boundaries. */
+  private final AlignedFanout aligned;
   /** Every open subscriber, so closing the engine closes them. */
   private final Set<RealSubscriber> open = ConcurrentHashMap.newKeySet();
 
@@ -88,6 +88,7 @@ final class SubscriptionHub {
     this.ownedDelivery = settings.ownedDelivery();
     this.maxSubscriptions = settings.maxSubscriptionsPerSubscriber();
     this.flushNanos = settings.flushNanos();
+    this.aligned = new AlignedFanout(wheel.origin(), flushNanos, ticker, coalesced, deliveries);
     GuardedVisibility policy = new GuardedVisibility(settings.visibility(), stats.visibilityFailures);
     this.publicView = policy.allowsEveryone();
     this.visibility = new Visibility(policy, store);
@@ -124,11 +125,12 @@ final class SubscriptionHub {
     return open.size();
   }
 
+  /** Arms a subscriber's flush for the next boundary (at once with a zero interval). */
   void scheduleFlush(RealSubscriber subscriber) {
     if (flushNanos == 0) {
       subscriber.onTimer(ticker.read());
     } else {
-      wheel.scheduleInOrder(subscriber, ticker.read() + flushNanos);
+      wheel.scheduleInOrder(subscriber, aligned.flushDeadline());
     }
   }
 
@@ -139,8 +141,21 @@ final class SubscriptionHub {
         subscribers[i].onTimer(ticker.read());
       }
     } else {
-      wheel.scheduleInOrder(subscribers, n, ticker.read() + flushNanos);
+      wheel.scheduleInOrder(subscribers, n, aligned.flushDeadline());
     }
+  }
+
+  /** The first window boundary after {@code nowNanos}: before it, a subscriber that just got a batch gets no other. */
+  long boundaryAfter(long nowNanos) {
+    return aligned.boundaryAfter(nowNanos);
+  }
+
+  /**
+   * On the timer thread, before the wheel fires: at a boundary, the deferred public fanout ({@link
+   * AlignedFanout#atTick}).
+   */
+  void atTick(long nowNanos, java.util.function.Consumer<Throwable> onFailure) {
+    aligned.atTick(nowNanos, onFailure);
   }
 
   /** Arms a subscriber's flush timer for a given ticker time (a flush put off to keep the window). */
@@ -377,71 +392,39 @@ final class SubscriptionHub {
   }
 
   /**
-   * Fans a change out to the user's direct watchers: written once into the audience, then each edge
-   * not queued yet is queued: with the public view, without any lock ({@link Edge#tryQueue}, {@link
-   * Outbox#push}, {@link SubscriberDelivery#armFlushUnlocked}); a queued one reads the audience at
-   * its flush (see {@link Audience}). This loop is the per-recipient cost of a change. It goes a chunk
-   * of edges at a time: first only the loads (each edge's {@code queued} and, if it is not queued, its
-   * subscriber's queue head), then the CASes over the same chunk, so the chunk's cache misses overlap
-   * instead of each waiting behind the locked instructions of the recipient before it.
+   * Fans a change out to the user's direct watchers. With the public view it is written once into the
+   * audience, her own subscribers get her own view under their monitors, and the rest waits for the
+   * audience's expansion at the next boundary ({@link AlignedFanout}); with a zero interval the
+   * expansion runs at once. Otherwise each watcher is offered its own view under its monitor.
    */
   private void offer(Audience audience, PresenceChange change, UserRecord record) {
-    boolean publicChange = publicView;
-    if (publicChange) {
-      audience.publish(change.current()); // before reading queued: the handshake in Audience
+    if (publicView) {
+      audience.publish(change.current()); // before reading dirty or queued: the handshake in AlignedFanout
+      for (Edge edge : audience.own()) {
+        if (offer(edge.subscriber, edge, change, record)) { // her own view
+          scheduleFlush(edge.subscriber);
+        }
+      }
+      if (flushNanos == 0) {
+        aligned.expandNow(audience);
+      } else if (!aligned.defer(audience)) {
+        coalesced.add(audience.publicWatchers()); // the change it replaces never goes out
+      }
+      return;
     }
     int n = audience.size();
     Edge[] slots = audience.slots();
     n = Math.min(n, slots.length);
     FlushArmer armer = new FlushArmer(this, n);
-    int replaced = 0; // pending changes this one replaces before they went out: counted once per change
     try {
-      if (!publicChange) {
-        for (int i = 0; i < n; i++) {
-          Edge edge = slots[i];
-          if (edge != null && offer(edge.subscriber, edge, change, record)) {
-            armer.arm(edge.subscriber, n - i);
-          }
-        }
-        return;
-      }
-      boolean ahead = n >= TimerWheel.TOUCH_AHEAD_FROM; // a small audience is likely cached
-      for (int start = 0; start < n; start += TOUCH_AHEAD) {
-        int end = Math.min(n, start + TOUCH_AHEAD);
-        for (int i = start; ahead && i < end; i++) {
-          Edge edge = slots[i];
-          if (edge != null && !edge.own && !edge.queued) {
-            edge.subscriber.incomingPeek(); // a volatile load: kept, and its miss overlaps the others
-          }
-        }
-        for (int i = start; i < end; i++) {
-          Edge edge = slots[i];
-          if (edge == null) {
-            continue;
-          }
-          RealSubscriber subscriber = edge.subscriber;
-          boolean arm;
-          if (edge.own) {
-            arm = offer(subscriber, edge, change, record); // her own view, under her monitor
-          } else if (edge.tryQueue()) {
-            // Arm whenever no flush is armed, not only after a push onto an empty stack: a monitor path
-            // pushes an edge with no baseline yet without arming, so a non-empty stack may have no flush.
-            subscriber.push(edge);
-            arm = subscriber.armFlushUnlocked();
-          } else {
-            replaced++; // already queued: its flush reads the audience's latest
-            continue;
-          }
-          if (arm) {
-            armer.arm(subscriber, n - start);
-          }
+      for (int i = 0; i < n; i++) {
+        Edge edge = slots[i];
+        if (edge != null && offer(edge.subscriber, edge, change, record)) {
+          armer.arm(edge.subscriber, n - i);
         }
       }
     } finally {
       armer.flush(); // even if an offer threw: a subscriber marked armed but never scheduled would stall
-    }
-    if (replaced > 0) {
-      coalesced.add(replaced);
     }
   }
 

@@ -79,6 +79,11 @@ final class TimerWheel {
     return tickNanos;
   }
 
+  /** The ticker time of tick 0. */
+  long origin() {
+    return origin;
+  }
+
   /** Schedules, or moves, {@code node} to fire at the first tick at or after {@code deadlineNanos}. */
   void schedule(TimerNode node, long deadlineNanos) {
     long tick = Math.max(tickAtOrAfter(deadlineNanos), advancedTo + 1);
