@@ -32,8 +32,9 @@ import java.util.function.Consumer;
  * whose flushes clear {@code queued} and then read the latest. So a change either finds its audience
  * still to be expanded (and its subscribers read it at their flush) or marks it dirty again.
  *
- * <p>Thread-safety: {@link #defer} from any thread (lock-free); {@link #atTick} on the timer thread
- * only, one tick at a time; {@link #expandNow} (flush interval zero) on any thread.
+ * <p>Thread-safety: {@link #defer} from any thread (lock-free); {@link #atTick} and {@link
+ * #afterTick} on the timer thread only, one tick at a time; {@link #expandNow} (flush interval zero)
+ * on any thread.
  */
 final class AlignedFanout {
   /** Edges loaded before any of them is queued: their cache misses overlap (see {@link TimerNode#touch}). */
@@ -61,8 +62,8 @@ final class AlignedFanout {
   @SuppressWarnings("unused") // through DIRTY
   private volatile Audience dirty;
   /**
-   * The first boundary whose tick has not run yet: flushes armed now fall due then. Written by the
-   * timer thread before it expands, so a flush armed while it expands falls due at the next one.
+   * The first boundary whose tick has not finished yet: flushes armed now fall due then. Written by
+   * the timer thread once the boundary's tick has fired its timers ({@link #afterTick}).
    */
   private volatile long nextBoundary;
   /** Timer thread only: the dirty audiences of one tick, and the subscribers armed while expanding them. */
@@ -88,7 +89,7 @@ final class AlignedFanout {
     return origin + (Math.floorDiv(nowNanos - origin, flushNanos) + 1) * flushNanos;
   }
 
-  /** When a flush armed now falls due: the next boundary whose tick has not run. */
+  /** When a flush armed now falls due: the next boundary whose tick has not finished. */
   long flushDeadline() {
     return nextBoundary;
   }
@@ -114,15 +115,14 @@ final class AlignedFanout {
   /**
    * On the timer thread, before the wheel fires this tick's timers: if a boundary passed, expands the
    * dirty audiences (see the class comment). Their subscribers' flushes run here; those armed for
-   * this boundary by other paths fire right after, with the wheel's. {@code onFailure} gets what a
+   * this boundary by other paths fire right after, with the wheel's, and so do those armed while this
+   * runs: the next boundary is published only by {@link #afterTick}. {@code onFailure} gets what a
    * flush threw; the others still run.
    */
   void atTick(long nowNanos, Consumer<Throwable> onFailure) {
     if (flushNanos == 0 || nowNanos - nextBoundary < 0) {
       return;
     }
-    long boundary = boundaryAfter(nowNanos);
-    nextBoundary = boundary; // before expanding: a flush armed from now on waits for it
     Audience audience = (Audience) DIRTY.getAndSet(this, (Audience) null);
     if (audience == null) {
       return;
@@ -141,26 +141,62 @@ final class AlignedFanout {
       }
       for (Audience each : expanding) {
         if (each != largest) {
-          expand(each, false, nowNanos, boundary, onFailure);
+          expandGuarded(each, false, onFailure);
         }
       }
-      expand(largest, true, nowNanos, boundary, onFailure);
-      for (RealSubscriber subscriber : armed) {
-        flush(subscriber, onFailure);
-      }
+      expandGuarded(largest, true, onFailure);
     } finally {
-      expanding.clear();
-      armed.clear();
+      try {
+        for (RealSubscriber subscriber : armed) {
+          flush(subscriber, onFailure); // even if an expansion threw: an armed flush with no timer would stall
+        }
+      } finally {
+        expanding.clear();
+        armed.clear();
+      }
+    }
+  }
+
+  /** {@link #expand}, whose failure goes to {@code onFailure}: the other audiences are still expanded. */
+  private void expandGuarded(Audience audience, boolean dispatch, Consumer<Throwable> onFailure) {
+    try {
+      expand(audience, dispatch, onFailure);
+    } catch (RuntimeException | Error e) {
+      onFailure.accept(e);
+    }
+  }
+
+  /**
+   * On the timer thread, after the wheel fired this tick's timers: if a boundary passed, flushes
+   * armed from now on fall due at the next one. Not before: a flush armed while the boundary's tick
+   * runs (a channel change during the expansion, say) must still fire on this tick, or the change
+   * it shares a batch with would wait a second window.
+   */
+  void afterTick(long nowNanos) {
+    if (flushNanos != 0 && nowNanos - nextBoundary >= 0) {
+      nextBoundary = boundaryAfter(nowNanos);
     }
   }
 
   /**
    * With a zero flush interval, on the fanout's thread: queues the change in every watcher of {@code
-   * audience} and flushes each at once.
+   * audience} and flushes each at once. If a flush throws, the others still run, and the first
+   * failure is thrown at the end, to the fanout's caller, as an offer's would be.
    */
   void expandNow(Audience audience) {
-    long now = ticker.read();
-    expand(audience, true, now, now, null); // a failing flush throws to the fanout's caller, as an offer would
+    Throwable[] first = new Throwable[1];
+    expand(audience, true, e -> {
+      if (first[0] == null) {
+        first[0] = e;
+      } else if (e != first[0]) { // the same instance twice (a reused error) cannot suppress itself
+        first[0].addSuppressed(e);
+      }
+    });
+    if (first[0] instanceof RuntimeException e) {
+      throw e;
+    } else if (first[0] instanceof Error e) {
+      throw e;
+    }
   }
 
   /**
@@ -169,7 +205,7 @@ final class AlignedFanout {
    * else pending gets it at once ({@link SubscriberDelivery#deliverAlone}), and one whose flush this
    * arms is flushed here; without, the latter is listed in {@link #armed} for after the last expansion.
    */
-  private void expand(Audience audience, boolean dispatch, long nowNanos, long boundary, Consumer<Throwable> onFailure) {
+  private void expand(Audience audience, boolean dispatch, Consumer<Throwable> onFailure) {
     int n = audience.size(); // before the slots, as Audience requires
     Edge[] slots = audience.slots();
     n = Math.min(n, slots.length);
@@ -179,6 +215,10 @@ final class AlignedFanout {
     try {
       for (int start = 0; start < n; start += AHEAD) {
         int end = Math.min(n, start + AHEAD);
+        // The time once per chunk, not per tick: a long expansion may outlast its window, and a
+        // subscriber it reaches after the next boundary must not get a second batch in that window.
+        long now = dispatch ? ticker.read() : 0;
+        long boundary = boundaryAfter(now);
         int loaded = 0;
         for (int i = start; ahead && i < end; i++) {
           Edge edge = slots[i];
@@ -196,11 +236,8 @@ final class AlignedFanout {
           if (dispatch && !edge.queued) {
             int sent;
             try {
-              sent = subscriber.deliverAlone(edge, audience, nowNanos, boundary);
+              sent = subscriber.deliverAlone(edge, audience, now, boundary);
             } catch (RuntimeException | Error e) {
-              if (onFailure == null) {
-                throw e;
-              }
               onFailure.accept(e);
               continue;
             }
@@ -210,7 +247,9 @@ final class AlignedFanout {
             }
           }
           if (!edge.tryQueue()) {
-            replaced++; // still queued from an earlier change: its flush reads the latest
+            if (edge.pending == null) {
+              replaced++; // still queued from an earlier change, which this one replaces: its flush reads the latest
+            }
             continue;
           }
           // Arm whenever no flush is armed, not only after a push onto an empty stack: a monitor path
@@ -235,12 +274,8 @@ final class AlignedFanout {
     }
   }
 
-  /** Flushes a subscriber whose flush this armed; what it throws goes to {@code onFailure}, if any. */
+  /** Flushes a subscriber whose flush this armed; what it throws goes to {@code onFailure}. */
   private static void flush(RealSubscriber subscriber, Consumer<Throwable> onFailure) {
-    if (onFailure == null) {
-      subscriber.onTimer(0);
-      return;
-    }
     try {
       subscriber.onTimer(0);
     } catch (RuntimeException | Error e) {

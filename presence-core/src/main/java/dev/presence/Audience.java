@@ -10,13 +10,12 @@ import java.util.List;
  * the latest public presence of the user they were offered: the user's change log, one entry deep.
  *
  * <p>Why: a change of a user watched by 100,000 must not take 100,000 locks. Fanout writes the change
- * here once ({@link #publish}) and then scans the array; an edge already queued in its subscriber's
- * batch needs nothing more, because that subscriber's flush reads {@link #latest()} when it takes the
- * edge out of its queue. Only an edge not queued yet goes to its subscriber's monitor (to queue it and
- * arm the flush), which happens at most once per subscriber window. The handshake is Dekker's: fanout
- * publishes {@code latest}, then reads {@link Edge#queued}; a flush clears {@code queued}, then reads
- * {@code latest} (all volatile), so either the flush sees the change or fanout sees the edge unqueued
- * and queues it under the monitor.
+ * here once ({@link #publish}) and marks the audience dirty; {@link AlignedFanout} scans the array at
+ * the window's boundary (at once with a zero flush interval). An edge already queued in its
+ * subscriber's batch needs nothing more, because that subscriber's flush reads {@link #latest()} when
+ * it takes the edge out of its queue. The handshake is Dekker's: the scan reads {@link Edge#queued}
+ * after the change was published; a flush clears {@code queued}, then reads {@code latest} (all
+ * volatile), so either the flush sees the change or the scan sees the edge unqueued and queues it.
  *
  * <p>The array grows by doubling and a removed edge leaves a null that a later compaction drops, so
  * watching is amortised O(1) and readers need no lock: they read {@link #size} before {@link #slots},
@@ -158,15 +157,18 @@ final class Audience {
     return slots;
   }
 
-  /** Makes {@code presence} the latest unless a newer one is there already (a racing remote change). */
-  void publish(UserPresence presence) {
+  /**
+   * Makes {@code presence} the latest unless one as new is there already (a racing remote change, an
+   * echo); returns whether it did.
+   */
+  boolean publish(UserPresence presence) {
     while (true) {
       UserPresence current = (UserPresence) LATEST.getVolatile(this);
       if (current != null && current.version() >= presence.version()) {
-        return;
+        return false;
       }
       if (LATEST.compareAndSet(this, current, presence)) {
-        return;
+        return true;
       }
     }
   }

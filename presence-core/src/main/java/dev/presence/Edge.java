@@ -5,8 +5,9 @@ import java.lang.invoke.VarHandle;
 
 /**
  * What one subscriber knows of one user it can see, directly or through watched channels. Guarded by
- * the subscriber's monitor, except {@link #queued} and {@link #nextDirty}, which fanout also sets
- * without it when it queues the edge ({@link #tryQueue}, {@link Outbox#push}).
+ * the subscriber's monitor, except {@link #queued} and {@link #nextDirty}, which an audience's
+ * expansion ({@link AlignedFanout}) also sets without it when it queues the edge ({@link #tryQueue},
+ * {@link Outbox#push}).
  */
 final class Edge {
   private static final VarHandle QUEUED;

@@ -194,7 +194,7 @@ record EngineSettings(
         maxDevices,
         b.deviceOverflow != null ? b.deviceOverflow : PresenceBuilder.DEFAULT_DEVICE_OVERFLOW,
         node,
-        flush.toNanos(),
+        windowNanos(flush.toNanos(), resolution.toNanos()),
         maxSubscriptions,
         statusChanges,
         statusWindow.toNanos(),
@@ -217,5 +217,17 @@ record EngineSettings(
 
   private static Duration orDefault(Duration value, Duration fallback) {
     return value == null ? fallback : value;
+  }
+
+  /**
+   * The flush interval as the engine keeps it: rounded up to whole timer ticks, so every window
+   * boundary falls on a tick and batches go out a whole interval apart (a 150 ms interval on 100 ms
+   * ticks would serve its boundaries at 200, 300, 500, 600 ms: 100 ms apart, then 200). Zero stays zero.
+   */
+  static long windowNanos(long flushNanos, long tickNanos) {
+    if (flushNanos == 0) {
+      return 0;
+    }
+    return Math.multiplyExact((flushNanos + tickNanos - 1) / tickNanos, tickNanos);
   }
 }

@@ -314,10 +314,12 @@ public final class PresenceBuilder {
 
   /**
    * The throttle: a subscriber receives at most one presence batch per interval, latest per user;
-   * zero delivers at once. The intervals are aligned on the engine's clock (multiples of the interval
-   * since it was built), so a change waits for the end of the interval it happened in, at most one
-   * interval and one timer tick, and every subscriber's batch of an interval goes out on the same
-   * tick. Default {@link #DEFAULT_FLUSH_INTERVAL}; at most one minute.
+   * zero delivers at once. The intervals are windows aligned on the engine's clock (multiples of the
+   * interval since it was built), so a change waits for the end of the window it happened in, at most
+   * one interval and one timer tick (half an interval on average), and every subscriber's batch of a
+   * window goes out on the same tick. The interval is rounded up to whole {@link #timerResolution
+   * timer ticks}, so that every window ends on a tick. Default {@link #DEFAULT_FLUSH_INTERVAL}; at
+   * most one minute.
    *
    * @param flushInterval the interval, zero to one minute
    * @return this builder

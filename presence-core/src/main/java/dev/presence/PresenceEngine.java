@@ -371,8 +371,16 @@ final class PresenceEngine implements Presence {
     try {
       long now = ticker.read();
       devices.ticked(now);
-      hub.atTick(now, e -> log.error("a presence flush failed", e)); // before the wheel: see AlignedFanout
-      wheel.advance(now, e -> log.error("a presence timer failed", e));
+      try {
+        hub.atTick(now, e -> log.error("a presence flush failed", e)); // before the wheel: see AlignedFanout
+      } catch (RuntimeException e) {
+        log.error("fanning out at a window boundary failed", e); // the wheel's timers still run
+      }
+      try {
+        wheel.advance(now, e -> log.error("a presence timer failed", e));
+      } finally {
+        hub.afterTick(now);
+      }
     } catch (RuntimeException e) {
       log.error("advancing the presence timers failed", e);
     } finally {

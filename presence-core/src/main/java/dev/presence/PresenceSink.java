@@ -28,8 +28,10 @@ public interface PresenceSink {
 
   /**
    * A batch of presence changes: the latest presence of each user that changed since the last
-   * batch, at most one batch per flush interval. Users whose change was reversed within the window
-   * are left out.
+   * batch, at most one batch per flush window (windows of {@link PresenceBuilder#flushInterval} are
+   * aligned on the engine's clock; a batch that waited for a slow call of this sink can come late in a
+   * window, shortly before the next window's). Users whose change was reversed within the window are
+   * left out.
    *
    * @param changes one entry per user, never empty; unmodifiable
    */

@@ -29,7 +29,8 @@ package dev.presence;
  * @param deliveries presence entries and typing events handed to sinks (one per entry of a batch)
  * @param coalesced presence changes coalesced away before delivery: replaced by a newer change to the
  *     same user within a flush window, or changed back to what the subscriber last got; counted when
- *     the subscriber's next batch is made (or it closes)
+ *     the subscriber's next batch is made (or it closes), or, for a user's direct watchers, when a
+ *     change replaces one still waiting for the window's end (one per watcher then)
  * @param limitRejections calls refused with a {@link LimitExceededException} (devices per user,
  *     status changes, typing channels, subscriptions)
  * @param storeCalls store writes sent, each attempt counted (see {@link #storeFailures()})

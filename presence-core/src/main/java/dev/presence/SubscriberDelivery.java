@@ -20,11 +20,13 @@ import java.util.concurrent.TimeUnit;
  * {@link #IDLE}. Sink calls
  * run on the delivery executor and never under the monitor. This object is the task handed to the
  * executor ({@link #run}), with the batches in flight in its fields: one call at a time per subscriber
- * means one task object suffices, and a delivery allocates no task.
+ * means one task object suffices, and a delivery allocates no task. The exception is {@link
+ * #deliverAlone}, which hands a small task of its own (see there why).
  *
  * <p>Why a chain of superclasses ({@link TimerNode}, {@link Outbox}, this, {@link RealSubscriber}):
- * a change of a user watched by 100,000 touches every watcher twice, when fanout queues it and when its
- * flush fires, and each separate object per subscriber was one more cache miss there. One object holds
+ * a change of a user watched by 100,000 touches every watcher (once, at the window's boundary, when
+ * {@link AlignedFanout} expands the audience; twice when its edge must be queued and flushed), and each
+ * separate object per subscriber was one more cache miss there. One object holds
  * the timer node, the pending queue, the delivery state and the watches; each class keeps one concern.
  */
 abstract class SubscriberDelivery extends Outbox implements Runnable {
@@ -107,8 +109,8 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   }
 
   /**
-   * Without the monitor, after fanout pushed an edge onto an empty incoming stack: whether the caller
-   * must schedule the flush timer now. A closed subscriber may be armed this way; its flush does
+   * Without the monitor, after an audience's expansion ({@link AlignedFanout}) pushed an edge onto
+   * the incoming stack: whether the caller must flush now (it armed the flush). A closed subscriber may be armed this way; its flush does
    * nothing.
    */
   final boolean armFlushUnlocked() {
@@ -152,7 +154,7 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
   /**
    * Hands pending typing (always) and pending presence (when the flush is due) to the executor, one
    * call at a time. A flush that falls due while a call runs is remembered and done when it returns,
-   * unless the last batch went out less than a flush interval ago: then it waits for the interval.
+   * unless a batch already went out in this window: then it waits for the window's end.
    */
   void dispatch(boolean flushDue) {
     List<TypingEvent> typingBatch = null;

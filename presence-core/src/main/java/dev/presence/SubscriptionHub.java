@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * user lock taken here is for starting a typing burst, before the channel's monitor. Sinks run under
  * no lock (unless the delivery executor is direct); the visibility policy may run under a user or
  * channel lock, as its contract says. Fanout runs on the thread that committed the change (under its
- * user lock) or on the bus's thread for a remote change.
+ * user lock) or on the bus's thread for a remote change; with the public view and a non-zero flush
+ * interval, its part per direct watcher runs on the timer thread at the window's boundary, under no
+ * lock ({@link AlignedFanout}).
  */
 final class SubscriptionHub {
   private static final Logger log = LoggerFactory.getLogger(Presence.class);
@@ -156,6 +158,11 @@ final class SubscriptionHub {
    */
   void atTick(long nowNanos, java.util.function.Consumer<Throwable> onFailure) {
     aligned.atTick(nowNanos, onFailure);
+  }
+
+  /** On the timer thread, after the wheel fired: the next boundary, once this one's tick is done ({@link AlignedFanout#afterTick}). */
+  void afterTick(long nowNanos) {
+    aligned.afterTick(nowNanos);
   }
 
   /** Arms a subscriber's flush timer for a given ticker time (a flush put off to keep the window). */
@@ -399,16 +406,23 @@ final class SubscriptionHub {
    */
   private void offer(Audience audience, PresenceChange change, UserRecord record) {
     if (publicView) {
-      audience.publish(change.current()); // before reading dirty or queued: the handshake in AlignedFanout
-      for (Edge edge : audience.own()) {
-        if (offer(edge.subscriber, edge, change, record)) { // her own view
-          scheduleFlush(edge.subscriber);
-        }
-      }
-      if (flushNanos == 0) {
-        aligned.expandNow(audience);
-      } else if (!aligned.defer(audience)) {
+      // Published before dirty or queued is read (the handshake in AlignedFanout), and deferred (or
+      // expanded) before her own view is offered, so that nothing her own subscribers do can keep it
+      // from the others.
+      boolean newest = audience.publish(change.current());
+      if (flushNanos != 0 && !aligned.defer(audience) && newest) {
         coalesced.add(audience.publicWatchers()); // the change it replaces never goes out
+      }
+      try {
+        if (flushNanos == 0) {
+          aligned.expandNow(audience);
+        }
+      } finally {
+        for (Edge edge : audience.own()) {
+          if (offer(edge.subscriber, edge, change, record)) { // her own view
+            scheduleFlush(edge.subscriber);
+          }
+        }
       }
       return;
     }

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Timers that are set in the order they fall due, such as subscribers' flushes (each one flush
- * interval after the change that armed it): a ring of nodes and their deadline ticks in one pair of
+ * Timers that are set in the order they fall due, such as subscribers' flushes (each at the next
+ * window boundary, which only moves forward: {@link AlignedFanout#flushDeadline}): a ring of nodes and their deadline ticks in one pair of
  * arrays, so setting many is one lock and a few writes to contiguous memory, and firing them reads
  * the ring in order, with no linked-list walk and no writes to the nodes. The {@link TimerWheel} that
  * owns it fires its due nodes with its own.

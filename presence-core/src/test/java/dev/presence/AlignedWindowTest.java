@@ -167,6 +167,155 @@ class AlignedWindowTest {
     }
   }
 
+  @Test
+  void anIntervalOfNoWholeNumberOfTicksIsRoundedUpSoBatchesStayAWholeIntervalApart() {
+    try (Presence presence = Fixtures.manual(time).flushInterval(Duration.ofMillis(150)).build()) {
+      DeviceConnection alice = presence.connect("alice", "phone");
+      RecordingSink bob = new RecordingSink(time);
+      presence.subscribe("bob", bob).watchUsers(List.of("alice"));
+      for (int i = 0; i < 40; i++) { // a change every 50 ms for 2 s, always a new custom text
+        time.advanceMillis(50);
+        presence.setStatus("alice", StatusMode.AUTO, "t" + i, null);
+      }
+      time.advanceSeconds(1);
+
+      List<Duration> at = bob.batches().stream().map(RecordingSink.Batch::at).toList();
+      assertThat(at).hasSizeGreaterThan(5);
+      assertThat(at).allSatisfy(when -> assertThat(when.toMillis() % 200).as("on a 200 ms boundary").isZero());
+      for (int i = 1; i < at.size(); i++) {
+        assertThat(at.get(i).minus(at.get(i - 1))).isGreaterThanOrEqualTo(Duration.ofMillis(150));
+      }
+      assertThat(bob.changes().get(bob.changes().size() - 1)).isEqualTo(presence.get("alice"));
+    }
+  }
+
+  @Test
+  void aFlushArmedWhileTheBoundaryIsBeingExpandedStillGoesOutOnThatTick() {
+    try (Presence presence = Fixtures.manual(time).build()) {
+      presence.joinChannel("general", "erin");
+      DeviceConnection erin = presence.connect("erin", "phone");
+      DeviceConnection alice = presence.connect("alice", "phone");
+      // The first watcher's sink, called while alice's audience is expanded, changes erin: bob's
+      // flush is armed in the middle of the boundary's tick, before the expansion reaches him.
+      boolean[] once = {false};
+      presence.subscribe("first", new PresenceSink() {
+        @Override
+        public void onPresence(List<UserPresence> changes) {
+          if (!once[0]) {
+            once[0] = true;
+            erin.setIdle(true);
+          }
+        }
+
+        @Override
+        public void onTyping(List<TypingEvent> events) {}
+      }).watchUsers(List.of("alice"));
+      RecordingSink bob = new RecordingSink(time);
+      Subscriber subscriber = presence.subscribe("bob", bob);
+      subscriber.watchChannel("general");
+      subscriber.watchUsers(List.of("alice"));
+      time.advanceSeconds(1);
+      int before = bob.batches().size();
+
+      time.advanceMillis(400);
+      alice.setIdle(true);
+      time.advanceMillis(600);
+
+      assertThat(bob.batches()).hasSize(before + 1);
+      assertThat(bob.batches().get(before).at()).isEqualTo(Duration.ofSeconds(2));
+      assertThat(bob.batches().get(before).changes())
+          .containsExactlyInAnyOrder(presence.get("alice"), presence.get("erin"));
+    }
+  }
+
+  @Test
+  void everyEntryHandedToASinkOnTheAudiencePathIsCountedOnce() {
+    try (Presence presence = Fixtures.manual(time).build()) {
+      DeviceConnection alice = presence.connect("alice", "phone");
+      watchers(presence, "w", 40, "alice");
+      time.advanceSeconds(1);
+      long before = presence.stats().deliveries();
+
+      alice.setIdle(true);
+      time.advanceSeconds(1);
+
+      assertThat(presence.stats().deliveries() - before).isEqualTo(40);
+    }
+  }
+
+  @Test
+  void anAudienceLargerThanTheLoadAheadSizeReachesEveryWatcher() {
+    try (Presence presence = Fixtures.manual(time).build()) {
+      DeviceConnection alice = presence.connect("alice", "phone");
+      List<RecordingSink> sinks = watchers(presence, "w", 1_500, "alice");
+      time.advanceSeconds(1);
+
+      alice.setIdle(true);
+      time.advanceSeconds(1);
+
+      assertThat(sinks).allSatisfy(sink -> assertThat(sink.changes()).containsExactly(presence.get("alice")));
+    }
+  }
+
+  @Test
+  void herOwnEdgeLeavesTheAudienceWhenSheStopsWatchingHerselfAndComesBackWithHerOwnView() {
+    try (Presence presence = Fixtures.manual(time).build()) {
+      DeviceConnection alice = presence.connect("alice", "phone");
+      RecordingSink own = new RecordingSink(time);
+      Subscriber herself = presence.subscribe("alice", own);
+      herself.watchUsers(List.of("alice"));
+      List<RecordingSink> others = watchers(presence, "w", 5, "alice");
+      time.advanceSeconds(1);
+
+      herself.unwatchUsers(List.of("alice"));
+      presence.setStatus("alice", StatusMode.DND);
+      time.advanceSeconds(1);
+      assertThat(own.changes()).isEmpty();
+      assertThat(others).allSatisfy(sink -> assertThat(sink.changes()).containsExactly(presence.get("alice")));
+
+      herself.watchUsers(List.of("alice"));
+      presence.setStatus("alice", StatusMode.INVISIBLE);
+      time.advanceSeconds(1);
+      assertThat(own.changes()).containsExactly(presence.viewAs("alice").get("alice"));
+      assertThat(own.changes().get(0).state()).isNotEqualTo(presence.get("alice").state());
+      alice.disconnect();
+    }
+  }
+
+  @Test
+  void aCallStillRunningAtTheNextBoundaryTakesThatWindowsChangeWhenItReturns() {
+    java.util.ArrayDeque<Runnable> calls = new java.util.ArrayDeque<>();
+    try (Presence presence =
+        Presence.builder().ticker(time).clock(time).scheduler(time).storeExecutor(Runnable::run).deliveryExecutor(calls::add).build()) {
+      DeviceConnection alice = presence.connect("alice", "phone");
+      List<RecordingSink> sinks = watchers(presence, "w", 50, "alice");
+      time.advanceSeconds(1);
+      runAll(calls);
+
+      alice.setIdle(true);
+      time.advanceSeconds(1); // the boundary hands 50 calls; none has run yet
+      UserPresence idle = presence.get("alice");
+      presence.setStatus("alice", StatusMode.DND);
+      time.advanceSeconds(1); // the next boundary finds every call still in flight
+      assertThat(sinks).allSatisfy(sink -> assertThat(sink.batches()).isEmpty());
+
+      runAll(calls); // each returns and sends what fell due meanwhile
+      UserPresence dnd = presence.get("alice");
+      assertThat(sinks).allSatisfy(sink -> assertThat(sink.changes()).containsExactly(idle, dnd));
+
+      presence.setStatus("alice", StatusMode.AUTO);
+      time.advanceSeconds(1);
+      runAll(calls);
+      assertThat(sinks).allSatisfy(sink -> assertThat(sink.changes()).containsExactly(idle, dnd, presence.get("alice")));
+    }
+  }
+
+  private static void runAll(java.util.ArrayDeque<Runnable> calls) {
+    for (Runnable call = calls.poll(); call != null; call = calls.poll()) {
+      call.run();
+    }
+  }
+
   /**
    * Random changes of users with audiences from one watcher to hundreds, at random moments: after
    * every boundary each subscriber shows every watched user as she is (nothing waits longer than one
