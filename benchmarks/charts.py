@@ -26,11 +26,12 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "charts")
 HEARTBEAT_JSON = ["run.json", "heartbeat-after-coarse-clock.json", "final-heartbeat.json"]
 # Fanout: subscriptions-run.json has ours and the seed at M = 10, 1,000 and 100,000 watchers.
 # final-fanout.json: the closing run of issue 11, every mode and the seed at every M in one invocation.
-FANOUT_JSON = ["subscriptions-run.json", "final-fanout.json"]
+# fanout6-final.json: issue 11's sixth round (aligned windows, fanout once per window), with the seed.
+FANOUT_JSON = ["subscriptions-run.json", "final-fanout.json", "fanout6-after-r2.json", "fanout6-final.json"]
 # MEMORY lines: heap after full GCs per connected user, 1M devices (MemoryBenchmark).
 # final-issue11-summary.txt: presence after issue 11 (the seed and Caffeine did not change: run-summary.txt).
-# memory5-after4.log: presence after issue 11's fifth round (the compact records, session and entry).
-MEMORY_SUMMARIES = ["run-summary.txt", "final-issue11-summary.txt", "memory5-after4.log"]
+# memory5-after4-summary.txt: presence after issue 11's fifth round (the compact records, session and entry).
+MEMORY_SUMMARIES = ["run-summary.txt", "final-issue11-summary.txt", "memory5-after4-summary.txt"]
 # TYPING lines: events each receiver gets per 20 s burst (TypingBenchmark).
 TYPING_SUMMARIES = ["subscriptions-run-summary.txt", "final-issue11-summary.txt"]
 

@@ -58,14 +58,14 @@ import org.openjdk.jmh.annotations.Warmup;
  *       subscribers as {@code presence-flush} are set up, so the sinks lie where the engine's do,
  *       allocated interleaved with every client's sessions, subscribers and edges; only the change
  *       bypasses the engine. One scattered object (the sink) per recipient, no lock, no timer.
- *   <li>{@code floor-window}: the least a throttle window per subscriber needs, on the same heap:
- *       each watcher has a window object, allocated right after its subscriber (so it lies where the
- *       engine's subscriber does) and pointing at its sink. A change opens every watcher's window
- *       with one CAS and lists the window in an array of due flushes; the tick closes each listed
- *       window with one CAS and calls its sink with the change's shared batch. Two atomic touches of
- *       one scattered object and one call of another per recipient, in two passes: what any design
- *       that keeps "a change waits for its subscriber's window, and at most one batch per window"
- *       must do, without edges, queues, timers, an executor or a lock.
+ *   <li>{@code floor-window}: the least an aligned throttle window per subscriber needs, on the same
+ *       heap: each watcher has a window object, allocated right after its subscriber (so it lies
+ *       where the engine's subscriber does) and pointing at its sink. At each boundary (every op is
+ *       one window) every watcher's window is claimed for this window with one CAS of its number,
+ *       which is what keeps a subscriber to one batch per window, and its sink is called with the
+ *       change's shared batch: one atomic touch of one scattered object and one call of another per
+ *       recipient, in one pass, loading a chunk ahead as the engine does. No edges, queues, timers,
+ *       executor or monitor.
  * </ul>
  *
  * <p>Every sink (and every seed client) counts what it gets. Printed at the end of each trial
@@ -113,10 +113,9 @@ public class FanoutBenchmark {
   private boolean floor;
   private List<UserPresence> floorOnline;
   private List<UserPresence> floorIdle;
-  /** {@code floor-window}: each watcher's window, and the flushes a change made due (reused). */
+  /** {@code floor-window}: each watcher's window. */
   private boolean floorWindow;
   private Window[] windows;
-  private Window[] dueWindows;
 
   private SeedPresenceServer.Socket seedTarget;
   private SeedPresenceServer.BroadcastIo io;
@@ -155,37 +154,30 @@ public class FanoutBenchmark {
     }
   }
 
-  /**
-   * {@code floor-window}: one watcher's throttle window, reduced to its flag (open while a change
-   * waits for the flush) and its sink.
-   */
+  /** {@code floor-window}: one watcher's throttle window, reduced to the number of the last window it had a batch in. */
   static final class Window {
-    private static final java.lang.invoke.VarHandle OPEN;
+    private static final java.lang.invoke.VarHandle LAST;
 
     static {
       try {
-        OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(Window.class, "open", int.class);
+        LAST = java.lang.invoke.MethodHandles.lookup().findVarHandle(Window.class, "last", long.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
     }
 
     final CountingSink sink;
-    /** 1 while a change waits for the flush; read ahead of the CASes, written through {@link #OPEN}. */
-    volatile int open;
+    /** The last window this watcher got a batch in; read ahead of the CAS, written through {@link #LAST}. */
+    volatile long last = -1;
 
     Window(CountingSink sink) {
       this.sink = sink;
     }
 
-    /** Opens the window; whether this call did (and must list its flush). */
-    boolean tryOpen() {
-      return OPEN.compareAndSet(this, 0, 1);
-    }
-
-    /** Closes the window before its flush reads what is pending; whether it was open. */
-    boolean tryClose() {
-      return OPEN.compareAndSet(this, 1, 0);
+    /** Claims window {@code k} for a batch; false if this watcher had one in it already. */
+    boolean claim(long k) {
+      long seen = last;
+      return seen != k && LAST.compareAndSet(this, seen, k);
     }
   }
 
@@ -230,7 +222,6 @@ public class FanoutBenchmark {
       target = presence.connect(users[0], device);
       watcherSinks = new CountingSink[subscribers];
       windows = floorWindow ? new Window[subscribers] : null;
-      dueWindows = floorWindow ? new Window[subscribers] : null;
       for (int i = 0; i < subscribers; i++) {
         String user = users[1 + i];
         watcherSinks[i] = new CountingSink(users[0]);
@@ -317,7 +308,7 @@ public class FanoutBenchmark {
           connected,
           ops,
           impl.equals("presence-offer")
-              ? subscribers + " (buffers; checked by one flush at the end)"
+              ? subscribers + " (the audience waits for its boundary; checked by one flush at the end)"
               : String.format("%.2f", watcherBatches / (double) ops),
           watcherBatches / (double) subscribers,
           watcherEntries / (double) Math.max(1, watcherBatches),
@@ -382,42 +373,28 @@ public class FanoutBenchmark {
   }
 
   /**
-   * {@code floor-window}: the change opens every watcher's window, then the tick flushes them. Each
-   * pass goes {@link #AHEAD} windows at a time, loading them (and, at the flush, their sinks) before
-   * the CASes, as the engine does: a locked instruction waits for the miss before it, so loads issued
-   * first let a chunk's misses overlap.
+   * {@code floor-window}: the boundary after the change claims every watcher's window and calls its
+   * sink, {@link #AHEAD} watchers at a time: their windows and sinks are loaded before the CASes, as
+   * the engine does, since a locked instruction waits for the cache miss before it.
    */
   private boolean changeThroughWindows() {
     List<UserPresence> batch = idle ? floorIdle : floorOnline;
     Window[] all = windows;
-    Window[] due = dueWindows;
-    int n = 0;
-    int loaded = 0;
+    long k = ops;
+    long loaded = 0;
     for (int start = 0; start < all.length; start += AHEAD) {
       int end = Math.min(all.length, start + AHEAD);
       for (int i = start; i < end; i++) {
-        loaded += all[i].open;
+        loaded += all[i].last + all[i].sink.batches;
       }
       for (int i = start; i < end; i++) {
         Window window = all[i];
-        if (window.tryOpen()) {
-          due[n++] = window;
-        }
-      }
-    }
-    for (int start = 0; start < n; start += AHEAD) {
-      int end = Math.min(n, start + AHEAD);
-      for (int i = start; i < end; i++) {
-        loaded += due[i].open + (int) due[i].sink.batches;
-      }
-      for (int i = start; i < end; i++) {
-        Window window = due[i];
-        if (window.tryClose()) {
+        if (window.claim(k)) {
           window.sink.onPresence(batch);
         }
       }
     }
-    return n + loaded > 0;
+    return loaded != 0;
   }
 
   /** Windows loaded ahead of their CASes in {@code floor-window}, as the engine loads edges. */
