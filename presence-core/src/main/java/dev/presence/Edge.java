@@ -98,6 +98,7 @@ final class Edge {
 
   /** Whether {@code presence} looks like what the sink has: same state and text (a change changed back). */
   boolean looksDelivered(UserPresence presence) {
-    return presence.state().ordinal() == deliveredState && java.util.Objects.equals(presence.customText(), deliveredText);
+    return presence.state().ordinal() == deliveredState
+        && java.util.Objects.equals(presence.customText(), deliveredText);
   }
 }

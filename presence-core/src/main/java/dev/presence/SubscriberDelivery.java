@@ -110,8 +110,8 @@ abstract class SubscriberDelivery extends Outbox implements Runnable {
 
   /**
    * Without the monitor, after an audience's expansion ({@link AlignedFanout}) pushed an edge onto
-   * the incoming stack: whether the caller must flush now (it armed the flush). A closed subscriber may be armed this way; its flush does
-   * nothing.
+   * the incoming stack: whether the caller must flush now (it armed the flush). A closed subscriber
+   * may be armed this way; its flush does nothing.
    */
   final boolean armFlushUnlocked() {
     return !flushScheduled && FLUSH_SCHEDULED.compareAndSet(this, false, true);

@@ -160,7 +160,10 @@ final class SubscriptionHub {
     aligned.atTick(nowNanos, onFailure);
   }
 
-  /** On the timer thread, after the wheel fired: the next boundary, once this one's tick is done ({@link AlignedFanout#afterTick}). */
+  /**
+   * On the timer thread, after the wheel fired: the next boundary, once this one's tick is done
+   * ({@link AlignedFanout#afterTick}).
+   */
   void afterTick(long nowNanos) {
     aligned.afterTick(nowNanos);
   }

@@ -40,17 +40,26 @@ class LockFreeDeliveryStressTest {
 
   @Test
   void changesFannedOutByThreeThreadsWhileTheTickFlushesAreNeverLostWithInlineDelivery() throws Exception {
-    fanout(false);
+    fanout(false, Duration.ofMillis(100));
   }
 
   @Test
   void changesFannedOutByThreeThreadsWhileTheTickFlushesAreNeverLostWithTheDeliveryPool() throws Exception {
-    fanout(true);
+    fanout(true, Duration.ofMillis(100));
   }
 
-  private void fanout(boolean pool) throws Exception {
+  /**
+   * With a zero interval each fanout expands its audience on its own thread: three at once, into the
+   * same watchers.
+   */
+  @Test
+  void changesFannedOutAtOnceByThreeThreadsIntoTheSameWatchersAreNeverLostWithTheDeliveryPool() throws Exception {
+    fanout(true, Duration.ZERO);
+  }
+
+  private void fanout(boolean pool, Duration flushInterval) throws Exception {
     ManualTime time = new ManualTime();
-    PresenceBuilder builder = onManualTime(time).flushInterval(Duration.ofMillis(100));
+    PresenceBuilder builder = onManualTime(time).flushInterval(flushInterval);
     ExecutorService delivery = pool ? Executors.newFixedThreadPool(3) : null;
     builder.deliveryExecutor(pool ? delivery : Runnable::run);
     try (Presence presence = builder.build()) {
