@@ -218,7 +218,7 @@ final class AlignedFanout {
         // The time once per chunk, not per tick: a long expansion may outlast its window, and a
         // subscriber it reaches after the next boundary must not get a second batch in that window.
         long now = dispatch ? ticker.read() : 0;
-        long boundary = boundaryAfter(now);
+        long boundary = dispatch ? boundaryAfter(now) : 0; // only deliverAlone reads them
         int loaded = 0;
         for (int i = start; ahead && i < end; i++) {
           Edge edge = slots[i];

@@ -7,7 +7,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,9 +15,8 @@ import java.util.concurrent.atomic.LongAdder;
  * backpressure: an edge is queued once however often it changes, so a slow sink costs one entry per
  * watched user at most. Guarded by the subscriber's monitor and every method is called under it,
  * except {@link #push}: an audience's expansion ({@link AlignedFanout}) queues an edge without the
- * monitor, onto a lock-free stack
- * ({@link #incoming}) that the flush takes whole. Part of the subscriber's one object (see {@link
- * SubscriberDelivery} for why).
+ * monitor, onto a lock-free stack ({@link #incoming}) that the flush takes whole. Part of the
+ * subscriber's one object (see {@link SubscriberDelivery} for why).
  */
 abstract class Outbox extends TimerNode {
   private static final VarHandle INCOMING;
@@ -34,8 +32,8 @@ abstract class Outbox extends TimerNode {
   /**
    * Edges queued since the last flush, newest first, linked through {@link Edge#nextDirty}: a Treiber
    * stack, pushed with one CAS by whoever won the edge's {@link Edge#tryQueue} (an audience's
-   * expansion with no lock, or a path under the monitor), taken whole by {@link #collect}. Every queueing goes through it, so
-   * a batch keeps the order in which its users were queued.
+   * expansion with no lock, or a path under the monitor), taken whole by {@link #collect}. Every
+   * queueing goes through it, so a batch keeps the order in which its users were queued.
    */
   private volatile Edge incoming;
   /**
