@@ -55,6 +55,36 @@ class MemoryFootprintTest {
     assertThat(perDevice).isGreaterThan(32);
   }
 
+  /**
+   * Issue 11 asked whether the in-memory store keeps its own copy of every user beside the engine's:
+   * it does not. The engine's entry points at the very record the store holds (and a read returns
+   * that record's presence), after every kind of write; the engine's own objects hold only what the
+   * store cannot (timers, handles, listeners).
+   */
+  @Test
+  void theEngineAndTheInMemoryStoreHoldOneRecordPerUser() {
+    try (Harness h = Harness.start()) {
+      DeviceConnection phone = h.presence.connect("alice", "phone");
+      assertOneRecord(h, "alice");
+      DeviceConnection laptop = h.presence.connect("alice", "laptop");
+      assertOneRecord(h, "alice");
+      phone.setIdle(true);
+      assertOneRecord(h, "alice");
+      h.presence.setStatus("alice", StatusMode.DND, "in a meeting", java.time.Duration.ofMinutes(5));
+      assertOneRecord(h, "alice");
+      laptop.disconnect();
+      h.advanceWithHeartbeats(java.time.Duration.ofSeconds(60), phone); // past grace: the laptop leaves the record
+      assertOneRecord(h, "alice");
+      assertThat(h.engine().store.get("alice").deviceCount()).isEqualTo(1);
+    }
+  }
+
+  private static void assertOneRecord(Harness h, String userId) {
+    dev.presence.spi.UserRecord held = h.engine().store.get(userId);
+    assertThat(h.engine().users.get(userId).lastRecord).isSameAs(held);
+    assertThat(h.presence.get(userId)).isSameAs(held.presence());
+  }
+
   /** Heap per user of an engine holding {@code userIds} with {@code devicesPerUser} devices each. */
   private static double bytesPerUser(String[] userIds, int devicesPerUser) {
     ManualTime time = new ManualTime(Harness.START);
