@@ -447,8 +447,18 @@ public final class UserRecord {
   /** The packed devices with {@code put}'s device put in, or {@link #devices} itself if nothing changes. */
   private @Nullable Object withDevice(StoreMutation.PutDevice put) {
     DeviceRecord device = put.device();
+    if (devices instanceof DeviceRecord only
+        && put.evictDeviceId() == null
+        && only.deviceId().equals(device.deviceId())) {
+      // The common write, a user's one device changing: the loop below without its arrays.
+      if (only.equals(device) || (!put.claim() && !only.nodeId().equals(device.nodeId()))) {
+        return devices;
+      }
+      return device;
+    }
     DeviceRecord[] current = array(devices);
-    List<DeviceRecord> result = new ArrayList<>(current.length + 1);
+    DeviceRecord[] result = new DeviceRecord[current.length + 1];
+    int size = 0;
     boolean replaced = false;
     boolean evicted = false;
     for (DeviceRecord existing : current) {
@@ -463,20 +473,21 @@ public final class UserRecord {
         if (!evicted && (existing.equals(device) || (!put.claim() && !existing.nodeId().equals(device.nodeId())))) {
           return devices;
         }
-        result.add(device);
+        result[size++] = device;
         replaced = true;
       } else {
-        result.add(existing);
+        result[size++] = existing;
       }
     }
     if (!replaced) {
-      if (result.size() >= put.maxDevices()) {
-        throw tooManyDevices(userId, result.size(), put.maxDevices());
+      if (size >= put.maxDevices()) {
+        throw tooManyDevices(userId, size, put.maxDevices());
       }
-      result.add(device);
+      result[size++] = device;
     }
-    return packed(result.toArray(NO_DEVICES));
+    return packed(size == result.length ? result : Arrays.copyOf(result, size));
   }
+
 
   /**
    * The one exception for a device past its limit, wherever it is found: in {@link #apply}, in a

@@ -138,6 +138,48 @@ class CompactRecordsTest {
     assertThat(record.presence().lastSeen()).isEqualTo(Instant.ofEpochMilli(5_000));
   }
 
+  /**
+   * A put on a user's lone device takes a shortcut that builds no array; it must decide exactly as
+   * the general path does for a user with several devices: kept when unchanged, an update from a
+   * node that no longer holds the device ignored, a claim taking it over, and the limit and an
+   * eviction still applied.
+   */
+  @Test
+  void aPutDecidesTheSameForALoneDeviceAsAmongSeveral() {
+    AggregationPolicy policy = AggregationPolicy.standard();
+    DeviceRecord phoneIdle = new DeviceRecord("phone", "node-a", DeviceActivity.IDLE, Platform.MOBILE, 1_500);
+    DeviceRecord phoneElsewhere = new DeviceRecord("phone", "node-b", DeviceActivity.ACTIVE, Platform.MOBILE, 1_600);
+    UserRecord alone = UserRecord.empty("ann").apply(new StoreMutation.PutDevice(PHONE, 5, 1_000), policy);
+    UserRecord among = alone.apply(new StoreMutation.PutDevice(TABLET, 5, 1_100), policy);
+
+    // The same record again: nothing changes, not even the object.
+    assertThat(alone.apply(new StoreMutation.PutDevice(PHONE, 5, false, 1_200), policy)).isSameAs(alone);
+    assertThat(among.apply(new StoreMutation.PutDevice(PHONE, 5, false, 1_200), policy)).isSameAs(among);
+    // An update of the device replaces it in place.
+    UserRecord aloneIdle = alone.apply(new StoreMutation.PutDevice(phoneIdle, 5, false, 1_500), policy);
+    assertThat(aloneIdle.devices()).containsExactly(phoneIdle);
+    assertThat(aloneIdle.presence().state()).isEqualTo(PresenceState.IDLE);
+    assertThat(among.apply(new StoreMutation.PutDevice(phoneIdle, 5, false, 1_500), policy).devices())
+        .containsExactly(phoneIdle, TABLET);
+    // An update from another node than the one holding the device is ignored; a claim takes it over.
+    assertThat(alone.apply(new StoreMutation.PutDevice(phoneElsewhere, 5, false, 1_600), policy)).isSameAs(alone);
+    assertThat(among.apply(new StoreMutation.PutDevice(phoneElsewhere, 5, false, 1_600), policy)).isSameAs(among);
+    assertThat(alone.apply(new StoreMutation.PutDevice(phoneElsewhere, 5, true, 1_600), policy).devices())
+        .containsExactly(phoneElsewhere);
+    assertThat(among.apply(new StoreMutation.PutDevice(phoneElsewhere, 5, true, 1_600), policy).devices())
+        .containsExactly(phoneElsewhere, TABLET);
+    // A new device past the limit is refused; one that evicts a device of its node takes its place.
+    assertThatThrownBy(() -> alone.apply(new StoreMutation.PutDevice(LAPTOP, 1, 1_700), policy))
+        .isInstanceOf(dev.presence.LimitExceededException.class);
+    assertThat(alone.apply(new StoreMutation.PutDevice(LAPTOP, 1, true, 1_700, "phone"), policy).devices())
+        .containsExactly(LAPTOP);
+    assertThat(among.apply(new StoreMutation.PutDevice(LAPTOP, 2, true, 1_700, "phone"), policy).devices())
+        .containsExactly(TABLET, LAPTOP);
+    // A lone device re-put with an eviction of another id that is not there changes only itself.
+    assertThat(alone.apply(new StoreMutation.PutDevice(phoneIdle, 5, false, 1_800, "laptop"), policy).devices())
+        .containsExactly(phoneIdle);
+  }
+
   @Test
   void theChosenStatusIsKeptOnlyOnceChosenAndEveryPartOfItSurvives() {
     AggregationPolicy policy = AggregationPolicy.standard();
