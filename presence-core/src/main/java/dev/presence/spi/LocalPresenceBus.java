@@ -3,6 +3,8 @@ package dev.presence.spi;
 import dev.presence.PresenceChange;
 import dev.presence.TypingEvent;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -22,8 +24,19 @@ import org.slf4j.LoggerFactory;
 public final class LocalPresenceBus implements PresenceBus {
   private static final Logger log = LoggerFactory.getLogger(LocalPresenceBus.class);
 
-  private final ConcurrentHashMap<String, LocalConnection> nodes = new ConcurrentHashMap<>();
-  private volatile boolean closed;
+  private static final LocalConnection[] NO_NODES = new LocalConnection[0];
+
+  /** Guards {@link #nodes} and {@link #closed}. */
+  private final Object lock = new Object();
+  /** Guarded by {@link #lock}; {@link #members} is its copy for publishers. */
+  private final Map<String, LocalConnection> nodes = new HashMap<>();
+  /**
+   * The joined nodes, replaced whole on a join or a leave (rare): every change and typing event is
+   * published to them, and an array costs a publisher no iterator and no walk over a map's table.
+   */
+  private volatile LocalConnection[] members = NO_NODES;
+  /** Guarded by {@link #lock}. */
+  private boolean closed;
 
   /** Creates a bus with no node. */
   public LocalPresenceBus() {}
@@ -32,20 +45,34 @@ public final class LocalPresenceBus implements PresenceBus {
   public Connection join(String nodeId, Listener listener) {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(listener, "listener");
-    if (closed) {
-      throw new IllegalStateException("the bus is closed");
-    }
     LocalConnection connection = new LocalConnection(nodeId, listener);
-    if (nodes.putIfAbsent(nodeId, connection) != null) {
-      throw new IllegalStateException("node '" + nodeId + "' has already joined this bus");
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the bus is closed");
+      }
+      if (nodes.putIfAbsent(nodeId, connection) != null) {
+        throw new IllegalStateException("node '" + nodeId + "' has already joined this bus");
+      }
+      members = nodes.values().toArray(NO_NODES);
     }
     return connection;
   }
 
   @Override
   public void close() {
-    closed = true;
-    nodes.clear();
+    synchronized (lock) {
+      closed = true;
+      nodes.clear();
+      members = NO_NODES;
+    }
+  }
+
+  private void leave(String nodeId, LocalConnection connection) {
+    synchronized (lock) {
+      if (nodes.remove(nodeId, connection)) {
+        members = nodes.values().toArray(NO_NODES);
+      }
+    }
   }
 
   private final class LocalConnection implements Connection {
@@ -67,7 +94,7 @@ public final class LocalPresenceBus implements PresenceBus {
         return;
       }
       String userId = change.userId();
-      for (LocalConnection node : nodes.values()) {
+      for (LocalConnection node : members) {
         if (node != this && node.open && node.watched.contains(userId)) {
           node.deliver(change);
         }
@@ -80,7 +107,7 @@ public final class LocalPresenceBus implements PresenceBus {
       if (!open) {
         return;
       }
-      for (LocalConnection node : nodes.values()) {
+      for (LocalConnection node : members) {
         if (node != this && node.open && node.watchedChannels.contains(event.channelId())) {
           node.deliverTyping(event);
         }
@@ -136,7 +163,7 @@ public final class LocalPresenceBus implements PresenceBus {
     @Override
     public void close() {
       open = false;
-      nodes.remove(nodeId, this);
+      leave(nodeId, this);
     }
   }
 }
