@@ -41,7 +41,7 @@ echo "smoke: $got configurations of $expected benchmarks ran"
 
 # Honesty: an unknown parameter value fails the trial (it once measured the seed silently).
 if java -Djmh.ignoreLock=true -jar "$jar" FanoutBenchmark -p impl=flor -p subscribers=10 \
-    -f 1 -wi 0 -i 1 -r 100ms -foe true >"$out/unknown.txt" 2>&1 \
+    -f 1 -wi 0 -i 1 -r 100ms -foe true -jvmArgsAppend "-Xms512m -Xmx2g" >"$out/unknown.txt" 2>&1 \
     || ! grep -q "unknown value of @Param impl: 'flor'" "$out/unknown.txt"; then
   echo "smoke: FanoutBenchmark -p impl=flor did not fail with a clear message" >&2
   exit 1

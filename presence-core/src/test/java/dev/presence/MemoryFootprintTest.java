@@ -57,9 +57,9 @@ class MemoryFootprintTest {
 
   /**
    * Issue 11 asked whether the in-memory store keeps its own copy of every user beside the engine's:
-   * it does not. The engine's entry points at the very record the store holds (and a read returns
-   * that record's presence), after every kind of write; the engine's own objects hold only what the
-   * store cannot (timers, handles, listeners).
+   * it does not. The engine's entry points at the very record the store holds, after a connect, a
+   * second device, idle, a chosen status, its expiry and a device leaving; the engine's own objects
+   * hold only what the store cannot (timers, handles, listeners).
    */
   @Test
   void theEngineAndTheInMemoryStoreHoldOneRecordPerUser() {
@@ -70,7 +70,10 @@ class MemoryFootprintTest {
       assertOneRecord(h, "alice");
       phone.setIdle(true);
       assertOneRecord(h, "alice");
-      h.presence.setStatus("alice", StatusMode.DND, "in a meeting", java.time.Duration.ofMinutes(5));
+      h.presence.setStatus("alice", StatusMode.DND, "in a meeting", java.time.Duration.ofSeconds(30));
+      assertOneRecord(h, "alice");
+      h.advanceWithHeartbeats(java.time.Duration.ofSeconds(31), phone, laptop); // the status expires
+      assertThat(h.engine().store.get("alice").mode()).isEqualTo(StatusMode.AUTO);
       assertOneRecord(h, "alice");
       laptop.disconnect();
       h.advanceWithHeartbeats(java.time.Duration.ofSeconds(60), phone); // past grace: the laptop leaves the record
@@ -80,9 +83,7 @@ class MemoryFootprintTest {
   }
 
   private static void assertOneRecord(Harness h, String userId) {
-    dev.presence.spi.UserRecord held = h.engine().store.get(userId);
-    assertThat(h.engine().users.get(userId).lastRecord).isSameAs(held);
-    assertThat(h.presence.get(userId)).isSameAs(held.presence());
+    assertThat(h.engine().users.get(userId).lastRecord).isSameAs(h.engine().store.get(userId));
   }
 
   /** Heap per user of an engine holding {@code userIds} with {@code devicesPerUser} devices each. */

@@ -62,6 +62,9 @@ public final class LocalPresenceBus implements PresenceBus {
   public void close() {
     synchronized (lock) {
       closed = true;
+      for (LocalConnection node : members) {
+        node.open = false; // a publish still walking the old array skips them from now on
+      }
       nodes.clear();
       members = NO_NODES;
     }

@@ -488,7 +488,6 @@ public final class UserRecord {
     return packed(size == result.length ? result : Arrays.copyOf(result, size));
   }
 
-
   /**
    * The one exception for a device past its limit, wherever it is found: in {@link #apply}, in a
    * remote store that applies mutations itself, or in the engine before it writes.

@@ -139,10 +139,10 @@ class CompactRecordsTest {
   }
 
   /**
-   * A put on a user's lone device takes a shortcut that builds no array; it must decide exactly as
-   * the general path does for a user with several devices: kept when unchanged, an update from a
-   * node that no longer holds the device ignored, a claim taking it over, and the limit and an
-   * eviction still applied.
+   * A put that updates a user's lone device takes a shortcut that builds no array; it must decide
+   * exactly as the general path does for a user with several devices: kept when unchanged, an update
+   * from a node that no longer holds the device ignored, a claim taking it over. A new device or an
+   * eviction takes the general path from either shape, with the limit applied.
    */
   @Test
   void aPutDecidesTheSameForALoneDeviceAsAmongSeveral() {
@@ -152,9 +152,11 @@ class CompactRecordsTest {
     UserRecord alone = UserRecord.empty("ann").apply(new StoreMutation.PutDevice(PHONE, 5, 1_000), policy);
     UserRecord among = alone.apply(new StoreMutation.PutDevice(TABLET, 5, 1_100), policy);
 
-    // The same record again: nothing changes, not even the object.
-    assertThat(alone.apply(new StoreMutation.PutDevice(PHONE, 5, false, 1_200), policy)).isSameAs(alone);
-    assertThat(among.apply(new StoreMutation.PutDevice(PHONE, 5, false, 1_200), policy)).isSameAs(among);
+    // An equal record again (a distinct object): nothing changes, not even the record.
+    DeviceRecord phoneAgain = new DeviceRecord("phone", "node-a", DeviceActivity.ACTIVE, Platform.MOBILE, 1_000);
+    assertThat(alone.apply(new StoreMutation.PutDevice(phoneAgain, 5, false, 1_200), policy)).isSameAs(alone);
+    assertThat(among.apply(new StoreMutation.PutDevice(phoneAgain, 5, false, 1_200), policy)).isSameAs(among);
+    assertThat(alone.devices().get(0)).isSameAs(PHONE);
     // An update of the device replaces it in place.
     UserRecord aloneIdle = alone.apply(new StoreMutation.PutDevice(phoneIdle, 5, false, 1_500), policy);
     assertThat(aloneIdle.devices()).containsExactly(phoneIdle);
