@@ -23,15 +23,16 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "charts")
 
 # Heartbeat: run.json has the seed and the floor; heartbeat-after-coarse-clock.json has ours after 32cc151;
 # final-heartbeat.json is the closing run of issue 11 (ours, the seed and the floor in one invocation).
-# r7-heartbeat.json: issue 11's seventh round, every row with the heap pretouched, two forks.
-HEARTBEAT_JSON = ["run.json", "heartbeat-after-coarse-clock.json", "final-heartbeat.json", "r7-heartbeat.json"]
+# r7-final-heartbeat.json: issue 11's seventh round on the final main, the heap pretouched, two forks.
+HEARTBEAT_JSON = ["run.json", "heartbeat-after-coarse-clock.json", "final-heartbeat.json", "r7-final-heartbeat.json"]
 # Fanout: subscriptions-run.json has ours and the seed at M = 10, 1,000 and 100,000 watchers.
 # final-fanout.json: the closing run of issue 11, every mode and the seed at every M in one invocation.
 # fanout6-final.json: issue 11's sixth round (aligned windows, fanout once per window), with the seed.
-# r7-fanout10.json, r7-fanout.json: the seventh round, heap pretouched (M = 10 with two forks).
+# r7-final-fanout10.json, r7-final-fanout.json: the seventh round on the final main, heap pretouched
+# (M = 10 with two forks).
 FANOUT_JSON = [
     "subscriptions-run.json", "final-fanout.json", "fanout6-after-r2.json", "fanout6-final.json",
-    "r7-fanout10.json", "r7-fanout.json",
+    "r7-final-fanout10.json", "r7-final-fanout.json",
 ]
 # MEMORY lines: heap after full GCs per connected user, 1M devices (MemoryBenchmark).
 # final-issue11-summary.txt: presence after issue 11 (the seed and Caffeine did not change: run-summary.txt).
