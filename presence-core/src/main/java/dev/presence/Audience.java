@@ -2,6 +2,7 @@ package dev.presence;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -84,7 +85,7 @@ final class Audience {
     live++;
     size = n + 1;
     if (edge.own) {
-      Edge[] more = java.util.Arrays.copyOf(own, own.length + 1);
+      Edge[] more = Arrays.copyOf(own, own.length + 1);
       more[more.length - 1] = edge;
       own = more;
     }
@@ -101,7 +102,7 @@ final class Audience {
       }
       edge.audience = null;
       if (edge.own) {
-        own = java.util.Arrays.stream(own).filter(e -> e != edge).toArray(Edge[]::new);
+        own = Arrays.stream(own).filter(e -> e != edge).toArray(Edge[]::new);
       }
       if (live > 0 && live * 4 < size) {
         Edge[] smaller = compacted(array, size, live * 2);

@@ -2,6 +2,7 @@ package dev.presence;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 /**
  * What one subscriber knows of one user it can see, directly or through watched channels. Guarded by
@@ -99,6 +100,6 @@ final class Edge {
   /** Whether {@code presence} looks like what the sink has: same state and text (a change changed back). */
   boolean looksDelivered(UserPresence presence) {
     return presence.state().ordinal() == deliveredState
-        && java.util.Objects.equals(presence.customText(), deliveredText);
+        && Objects.equals(presence.customText(), deliveredText);
   }
 }

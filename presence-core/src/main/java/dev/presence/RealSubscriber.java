@@ -358,7 +358,7 @@ final class RealSubscriber extends SubscriberDelivery implements Subscriber {
       }
       // Version 0 is what a hidden user (or one never seen) looks like: only a switch between that
       // and her real presence is news to this subscriber.
-      long known = edge.pending != null ? edge.pending.version() : edge.deliveredVersion(); // -1: no baseline
+      long known = edge.knownVersion(); // -1: no baseline
       boolean wasHidden = known <= 0;
       boolean nowHidden = view.version() == 0;
       if (wasHidden == nowHidden) {

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +157,7 @@ final class SubscriptionHub {
    * On the timer thread, before the wheel fires: at a boundary, the deferred public fanout ({@link
    * AlignedFanout#atTick}).
    */
-  void atTick(long nowNanos, java.util.function.Consumer<Throwable> onFailure) {
+  void atTick(long nowNanos, Consumer<Throwable> onFailure) {
     aligned.atTick(nowNanos, onFailure);
   }
 
