@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Timeout;
 class AsyncWritesTest {
   private final ManualTime time = new ManualTime(Harness.START);
   private Duration advancedWhilePolling = Duration.ZERO;
+  /** Real time of the last {@link #advanceABit} step. */
+  private long lastAdvanceNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(10);
 
   @Test
   void aConnectWhileTheStoreIsDownReturnsAWorkingConnectionAndItsClaimLandsOnceTheStoreIsBack() {
@@ -266,10 +268,15 @@ class AsyncWritesTest {
   /**
    * 100 ms more on the fake clock, for the retry timers, but never more than 20 s in all: the poll
    * spins, and unbounded it would run the clock past the heartbeat TTL and the idle timeout, whose
-   * own writes would then race the ones asserted on.
+   * own writes would then race the ones asserted on. At most one step per 10 ms of real time: a spin
+   * that spent the whole budget in microseconds left a retry that fell due after a slow store thread
+   * reported its outcome with no clock to fire it (seen on a loaded machine).
    */
   private void advanceABit() {
-    if (advancedWhilePolling.compareTo(Duration.ofSeconds(20)) < 0) {
+    long now = System.nanoTime();
+    if (now - lastAdvanceNanos >= TimeUnit.MILLISECONDS.toNanos(10)
+        && advancedWhilePolling.compareTo(Duration.ofSeconds(20)) < 0) {
+      lastAdvanceNanos = now;
       time.advance(Duration.ofMillis(100));
       advancedWhilePolling = advancedWhilePolling.plusMillis(100);
     }
